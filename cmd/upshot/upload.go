@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"upshot/internal/clipboard"
+	"upshot/uploader"
+)
+
+// uploadLine is one line of "upshot upload --json".
+type uploadLine struct {
+	File         string `json:"file"`
+	Key          string `json:"key"`
+	URL          string `json:"url"`
+	Link         string `json:"link"`
+	SHA1         string `json:"sha1"`
+	Size         int64  `json:"size"`
+	Deduplicated bool   `json:"deduplicated"`
+}
+
+func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("upload", stderr)
+	configPath := fs.String("config", uploader.DefaultConfigPath(), "config file")
+	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	noClip := fs.Bool("no-clipboard", false, "do not put the links on the clipboard")
+	formatName := fs.String("format", "", "link format: url, markdown, html or bbcode (default: output.format from the config)")
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "upshot upload: name at least one file, e.g. upshot upload shot.png")
+		return exitUsage
+	}
+	cfg, up, code := setup(*configPath, stderr)
+	if up == nil {
+		return code
+	}
+	format, err := uploader.ParseFormat(cfg.Output.Format)
+	if *formatName != "" {
+		format, err = uploader.ParseFormat(*formatName)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot upload: --format: %v: use url, markdown, html or bbcode\n", err)
+		return exitUsage
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := uploadAll(ctx, cancel, up, files, cfg.Transfer.Concurrency)
+
+	code = exitOK
+	var links []string
+	var fatal error
+	for i, ch := range results {
+		r := <-ch
+		switch {
+		case r.err == nil:
+			link := r.res.Link.Format(format)
+			links = append(links, link)
+			if *asJSON {
+				line, _ := json.Marshal(uploadLine{File: r.res.File, Key: r.res.Key, URL: r.res.URL, Link: link,
+					SHA1: r.res.SHA1, Size: r.res.Size, Deduplicated: r.res.Deduplicated})
+				fmt.Fprintf(stdout, "%s\n", line)
+			} else {
+				fmt.Fprintln(stdout, link)
+			}
+		case uploader.IsConfigError(r.err) || errors.Is(r.err, uploader.ErrUnreachable):
+			// The same reason would repeat for every file: say it once.
+			if fatal == nil {
+				fatal = r.err
+				fmt.Fprintf(stderr, "upshot: %s\n", oneLine(r.err))
+			}
+			code = max(code, exitFailed)
+			if uploader.IsConfigError(r.err) {
+				code = exitUsage
+			}
+		case fatal != nil && errors.Is(r.err, context.Canceled):
+			// Stopped because of the fatal error above.
+		default:
+			msg := oneLine(r.err)
+			if !strings.Contains(msg, files[i]) {
+				msg = files[i] + ": " + msg
+			}
+			fmt.Fprintf(stderr, "upshot: %s\n", msg)
+			code = max(code, exitFailed)
+		}
+	}
+	if fatal != nil {
+		if n := len(files) - len(links); n > 1 {
+			fmt.Fprintf(stderr, "upshot: %d files were not uploaded\n", n)
+		}
+	}
+	if len(links) > 0 && !*noClip {
+		clip := clipboard.New(clipboard.Options{Persist: true})
+		if err := clip.WriteText(ctx, strings.Join(links, "\n")); err != nil {
+			fmt.Fprintf(stderr, "upshot: warning: the link is not on the clipboard: %s\n", oneLine(err))
+		}
+	}
+	return code
+}
+
+type uploadResult struct {
+	res uploader.Result
+	err error
+}
+
+// uploadAll uploads files, at most n at once, and returns one channel per
+// file, in order, each receiving that file's result. A configuration error
+// (bad key, missing bucket) or an unreachable endpoint cancels the rest.
+func uploadAll(ctx context.Context, cancel context.CancelCauseFunc, up *uploader.Uploader, files []string, n int) []chan uploadResult {
+	out := make([]chan uploadResult, len(files))
+	for i := range out {
+		out[i] = make(chan uploadResult, 1)
+	}
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out[i] <- uploadResult{err: context.Cause(ctx)}
+				return
+			}
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				out[i] <- uploadResult{err: context.Cause(ctx)}
+				return
+			}
+			res, err := up.Upload(ctx, uploader.Request{Path: f})
+			if uploader.IsConfigError(err) || errors.Is(err, uploader.ErrUnreachable) {
+				cancel(context.Canceled)
+			}
+			out[i] <- uploadResult{res: res, err: err}
+		})
+	}
+	return out
+}
+
+// setup loads the config and builds the uploader, printing any problem.
+func setup(path string, stderr io.Writer) (*uploader.Config, *uploader.Uploader, int) {
+	cfg, err := uploader.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	up, err := uploader.New(cfg, uploader.Options{StateDir: uploader.DataDir(), Client: clientOptions()})
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	return cfg, up, exitOK
+}
+
+// clientOptions is a hook for tests that trust their own CA.
+var clientOptions = func() uploader.ClientOptions { return uploader.ClientOptions{} }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what Upshot's build, tests and demo need, and only what is missing.
+# Usage: scripts/deps.sh [build|test|bench|run]...
+# It is safe to run again: every step checks first.
+set -euo pipefail
+
+# Pinned tool versions. Keep these in step with docs/benchmarks.md and the README.
+VERSITYGW_VERSION=v1.8.0
+STATICCHECK_VERSION=v0.8.2
+RCLONE_VERSION=v1.76.0
+
+BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick)
+
+gobin() { local b; b=$(go env GOBIN); [ -n "$b" ] || b="$(go env GOPATH)/bin"; echo "$b"; }
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing Debian packages: ${missing[*]}"
+  if [ ! -f /tmp/.upshot-apt-updated ]; then
+    $sudo apt-get update -qq && touch /tmp/.upshot-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# go_tool NAME MODULE_PATH@VERSION: installs a Go command unless the pinned version is there.
+go_tool() {
+  local name=$1 spec=$2 want=${2##*@} bin
+  bin="$(gobin)/$name"
+  if [ -x "$bin" ] && go version -m "$bin" 2>/dev/null | grep -q "[[:space:]]mod[[:space:]].*[[:space:]]$want[[:space:]]"; then
+    return 0
+  fi
+  log "installing $spec (first time only; this can take a few minutes)"
+  GOFLAGS=-buildvcs=false go install "$spec"
+}
+
+for what in "${@:-build}"; do
+  case "$what" in
+    build) apt_install "${BUILD_PKGS[@]}" ;;
+    test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+           go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
+    bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+           go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+           go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION" ;;
+    run)   apt_install "${BUILD_PKGS[@]}" xclip
+           go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
+    *) echo "deps: unknown group $what (want build, test, bench or run)" >&2; exit 2 ;;
+  esac
+done
+echo "$(gobin)"

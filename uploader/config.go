@@ -1,0 +1,384 @@
+package uploader
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Environment variables Upshot reads.
+const (
+	EnvKeyID   = "B2_APPLICATION_KEY_ID"
+	EnvKey     = "B2_APPLICATION_KEY"
+	EnvConfig  = "UPSHOT_CONFIG"
+	EnvDataDir = "UPSHOT_DATA_DIR"
+)
+
+// Defaults for the [transfer] section.
+const (
+	DefaultPartSize    = 100_000_000
+	MinPartSize        = 5_000_000
+	MaxPartSize        = 5 << 30
+	maxParts           = 10_000
+	DefaultConcurrency = 4
+)
+
+// Config is Upshot's settings file. Load it with [Load]; a Config returned
+// without error has passed [Config.Validate]. It is a value: copy it freely,
+// but do not change it while an [Uploader] built from it runs.
+type Config struct {
+	Target   Target   `toml:"target"`
+	Output   Output   `toml:"output"`
+	Transfer Transfer `toml:"transfer"`
+	Watch    []Watch  `toml:"watch"`
+
+	// Path is the file the config was read from ("" when built in code).
+	Path string `toml:"-"`
+	// KeySource says where the secret came from: "env", "config" or "".
+	KeySource string `toml:"-"`
+}
+
+// Target is the bucket uploads go to and how links to it are made.
+type Target struct {
+	Endpoint     string `toml:"endpoint"`
+	Region       string `toml:"region"`
+	Bucket       string `toml:"bucket"`
+	KeyID        string `toml:"key_id"`
+	Key          Secret `toml:"key"`
+	PathStyle    bool   `toml:"path_style"`
+	PathTemplate string `toml:"path_template"`
+	URLTemplate  string `toml:"url_template"`
+	DownloadURL  string `toml:"download_url"`
+	CacheControl string `toml:"cache_control"`
+}
+
+// Output chooses how a link is written to the clipboard and stdout.
+type Output struct {
+	Format string `toml:"format"`
+}
+
+// Transfer tunes uploads.
+type Transfer struct {
+	// Concurrency bounds how many files (and how many parts of one large
+	// file) upload at once.
+	Concurrency int `toml:"concurrency"`
+	// PartSize is the multipart part size, and files larger than
+	// MultipartThreshold upload in parts.
+	PartSize           Size `toml:"part_size"`
+	MultipartThreshold Size `toml:"multipart_threshold"`
+}
+
+// Watch is one watched folder.
+type Watch struct {
+	Dir     string   `toml:"dir"`
+	Include []string `toml:"include"`
+	Poll    bool     `toml:"poll"`
+}
+
+// Size is a byte count written in TOML as a number (bytes) or a string such
+// as "100MB", "5MiB" or "1GB".
+type Size int64
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (s *Size) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case int64:
+		*s = Size(v)
+		return nil
+	case string:
+		n, err := ParseSize(v)
+		*s = n
+		return err
+	}
+	return fmt.Errorf("want a number of bytes or a string like \"100MB\", got %v", v)
+}
+
+var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([a-zA-Z]*)\s*$`)
+
+// ParseSize reads "5000000", "100MB" (10^6) or "64MiB" (2^20).
+func ParseSize(s string) (Size, error) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size: write bytes or a number with KB, MB, GB, KiB, MiB or GiB", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	mult := map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}[strings.ToUpper(m[2])]
+	if mult == 0 {
+		return 0, fmt.Errorf("%q has an unknown unit %q: use KB, MB, GB, KiB, MiB or GiB", s, m[2])
+	}
+	return Size(n * mult), nil
+}
+
+// FieldError is one problem with one config field.
+type FieldError struct {
+	Field   string // e.g. "target.endpoint"
+	Problem string
+	Fix     string
+}
+
+func (e *FieldError) Error() string {
+	if e.Fix == "" {
+		return e.Field + ": " + e.Problem
+	}
+	return e.Field + ": " + e.Problem + ": " + e.Fix
+}
+
+// ErrNoConfig is wrapped by [Load] when the config file does not exist.
+var ErrNoConfig = errors.New("no config file")
+
+// DefaultConfigPath is $UPSHOT_CONFIG, else config.toml in the user's config
+// directory.
+func DefaultConfigPath() string {
+	if p := os.Getenv(EnvConfig); p != "" {
+		return p
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "upshot", "config.toml")
+}
+
+// DataDir is where Upshot keeps its database, caches and thumbnails:
+// $UPSHOT_DATA_DIR, else the user's data directory.
+func DataDir() string {
+	if p := os.Getenv(EnvDataDir); p != "" {
+		return p
+	}
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = os.Getenv("LOCALAPPDATA")
+	case "darwin":
+		base, _ = os.UserConfigDir()
+	default:
+		base = os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				base = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "upshot")
+}
+
+// Load reads, completes and validates the config at path. Credentials in the
+// environment win over the file. A file that holds the secret must not be
+// readable by other users.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: create it (see README, \"Configure\") or pass --config", ErrNoConfig, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var c Config
+	md, err := toml.Decode(string(raw), &c)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %s: fix the TOML syntax", path, redactParseError(err, raw))
+	}
+	c.Path = path
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &FieldError{Field: k.String(), Problem: "is not a known setting", Fix: "check its spelling and section, or remove it"})
+	}
+	if !c.Target.Key.IsZero() {
+		c.KeySource = "config"
+		if err := checkPrivate(path); err != nil {
+			errs = append(errs, &FieldError{Field: "target.key", Problem: err.Error(),
+				Fix: fmt.Sprintf("run chmod 600 %s, or remove the key from the file and set %s instead", path, EnvKey)})
+		}
+	}
+	c.applyEnv()
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("config %s:\n%w", path, err)
+	}
+	return &c, nil
+}
+
+// redactParseError keeps a TOML syntax error's position and message but never
+// the text of the offending line, which may hold the key.
+func redactParseError(err error, raw []byte) string {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return "invalid TOML"
+	}
+	msg := pe.Message
+	for _, line := range strings.Split(string(raw), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.TrimSpace(k) == "key" {
+			if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" {
+				msg = strings.ReplaceAll(msg, v, redacted)
+			}
+		}
+	}
+	return fmt.Sprintf("line %d: %s", pe.Position.Line, msg)
+}
+
+// applyEnv takes credentials from the environment and fills in defaults.
+func (c *Config) applyEnv() {
+	if v := os.Getenv(EnvKeyID); v != "" {
+		c.Target.KeyID = v
+	}
+	if v := os.Getenv(EnvKey); v != "" {
+		c.Target.Key = NewSecret(v)
+		c.KeySource = "env"
+	}
+	c.SetDefaults()
+}
+
+var b2Endpoint = regexp.MustCompile(`^s3\.([a-z0-9-]+)\.backblazeb2\.com$`)
+
+// SetDefaults fills in every field left empty.
+func (c *Config) SetDefaults() {
+	t := &c.Target
+	t.Endpoint = strings.TrimRight(strings.TrimSpace(t.Endpoint), "/")
+	if t.Region == "" {
+		t.Region = "us-east-1"
+		if u, err := url.Parse(t.Endpoint); err == nil {
+			if m := b2Endpoint.FindStringSubmatch(u.Hostname()); m != nil {
+				t.Region = m[1]
+			}
+		}
+	}
+	if t.PathTemplate == "" {
+		t.PathTemplate = DefaultPathTemplate
+	}
+	if c.Output.Format == "" {
+		c.Output.Format = string(FormatURL)
+	}
+	if c.Transfer.Concurrency == 0 {
+		c.Transfer.Concurrency = DefaultConcurrency
+	}
+	if c.Transfer.PartSize == 0 {
+		c.Transfer.PartSize = DefaultPartSize
+	}
+	if c.Transfer.MultipartThreshold == 0 {
+		c.Transfer.MultipartThreshold = c.Transfer.PartSize
+	}
+}
+
+// IsB2 reports whether the endpoint is Backblaze B2's S3 API.
+func (t Target) IsB2() bool {
+	u, err := url.Parse(t.Endpoint)
+	return err == nil && b2Endpoint.MatchString(u.Hostname())
+}
+
+// Validate checks every field and returns all problems at once, each a
+// *FieldError naming the field and the fix.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, problem, fix string) {
+		errs = append(errs, &FieldError{Field: field, Problem: problem, Fix: fix})
+	}
+	t := c.Target
+	if t.Endpoint == "" {
+		bad("target.endpoint", "is empty", "set it to your bucket's S3 endpoint, e.g. https://s3.us-west-004.backblazeb2.com")
+	} else if u, err := url.Parse(t.Endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		bad("target.endpoint", fmt.Sprintf("%q is not a URL", t.Endpoint), "write it with its scheme, e.g. https://s3.us-west-004.backblazeb2.com")
+	} else if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		bad("target.endpoint", fmt.Sprintf("%q uses plain http, which would send the key and files unencrypted", t.Endpoint),
+			"use https:// (plain http is allowed only for 127.0.0.1, ::1 or localhost)")
+	} else if u.Path != "" && u.Path != "/" {
+		bad("target.endpoint", fmt.Sprintf("%q has a path", t.Endpoint), "give only scheme and host; put the bucket in target.bucket")
+	}
+	if t.Bucket == "" {
+		bad("target.bucket", "is empty", "set it to your bucket's name")
+	} else if !validBucket(t.Bucket) {
+		bad("target.bucket", fmt.Sprintf("%q is not a valid bucket name", t.Bucket), "use 3 to 63 letters, digits, '-' or '.', as shown in your bucket list")
+	}
+	if t.KeyID == "" {
+		bad("target.key_id", "is empty", "set "+EnvKeyID+" or key_id to your application key's ID")
+	}
+	if t.Key.IsZero() {
+		bad("target.key", "no application key found", "set "+EnvKey+", or key = \"…\" in the config (then chmod 600 it)")
+	}
+	if _, err := ParseKeyTemplate(t.PathTemplate); err != nil {
+		bad("target.path_template", err.Error(), "")
+	}
+	if t.URLTemplate != "" {
+		if err := checkURLTemplate(t.URLTemplate); err != nil {
+			bad("target.url_template", err.Error(), "")
+		}
+	}
+	if t.DownloadURL != "" {
+		if u, err := url.Parse(t.DownloadURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("target.download_url", fmt.Sprintf("%q is not a URL", t.DownloadURL), "use the form https://f004.backblazeb2.com")
+		}
+	}
+	for _, r := range t.CacheControl {
+		if r < 0x20 || r > 0x7e {
+			bad("target.cache_control", "contains a character that cannot go in an HTTP header", "use plain ASCII, e.g. public, max-age=31536000, immutable")
+			break
+		}
+	}
+	if _, err := ParseFormat(c.Output.Format); err != nil {
+		bad("output.format", err.Error(), "use url, markdown, html or bbcode")
+	}
+	tr := c.Transfer
+	if tr.Concurrency < 1 || tr.Concurrency > 64 {
+		bad("transfer.concurrency", fmt.Sprintf("%d is out of range", tr.Concurrency), "use 1 to 64")
+	}
+	if tr.PartSize < MinPartSize || tr.PartSize > MaxPartSize {
+		bad("transfer.part_size", fmt.Sprintf("%d bytes is out of range", tr.PartSize), "use 5MB (5000000) to 5GiB; 100MB is recommended")
+	}
+	if tr.MultipartThreshold < MinPartSize || tr.MultipartThreshold > MaxPartSize {
+		bad("transfer.multipart_threshold", fmt.Sprintf("%d bytes is out of range", tr.MultipartThreshold), "use 5MB to 5GiB")
+	}
+	for i, w := range c.Watch {
+		if strings.TrimSpace(w.Dir) == "" {
+			bad(fmt.Sprintf("watch[%d].dir", i), "is empty", "set it to a folder to watch, e.g. ~/Pictures/Screenshots")
+		}
+		for _, g := range w.Include {
+			if _, err := filepath.Match(g, "x"); err != nil {
+				bad(fmt.Sprintf("watch[%d].include", i), fmt.Sprintf("%q is not a valid pattern", g), "use patterns like *.png")
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for _, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isLoopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && isLoopback(u.Hostname())
+}

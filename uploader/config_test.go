@@ -1,0 +1,178 @@
+package uploader
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goodConfig = `
+[target]
+endpoint = "https://s3.us-west-004.backblazeb2.com"
+bucket = "my-blog-images"
+key_id = "004a"
+key = "K004supersecretvalue"
+url_template = "https://img.example.com/{key}"
+cache_control = "public, max-age=31536000, immutable"
+[output]
+format = "markdown"
+[transfer]
+part_size = "50MB"
+[[watch]]
+dir = "~/Pictures/Screenshots"
+include = ["*.png"]
+`
+
+func TestLoadGoodConfig(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	c, err := Load(writeConfig(t, goodConfig, 0o600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Target.Region != "us-west-004" || c.Transfer.PartSize != 50_000_000 || c.Transfer.MultipartThreshold != 50_000_000 ||
+		c.Target.PathTemplate != DefaultPathTemplate || c.Output.Format != "markdown" || c.KeySource != "config" || len(c.Watch) != 1 {
+		t.Fatalf("defaults not applied as expected: %+v", c)
+	}
+}
+
+func TestEnvCredentialsWin(t *testing.T) {
+	t.Setenv(EnvKeyID, "envid")
+	t.Setenv(EnvKey, "envsecret")
+	body := strings.Replace(goodConfig, `key = "K004supersecretvalue"`, "", 1)
+	c, err := Load(writeConfig(t, body, 0o644)) // no secret in the file: mode does not matter
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Target.KeyID != "envid" || c.Target.Key.Reveal() != "envsecret" || c.KeySource != "env" {
+		t.Fatalf("env credentials not used: %+v", c.Target)
+	}
+}
+
+func TestSecretInReadableFileRefused(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	p := writeConfig(t, goodConfig, 0o644)
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+p) || !strings.Contains(err.Error(), "0644") {
+		t.Fatalf("Load of a 0644 file holding the key = %v, want a refusal naming chmod 600", err)
+	}
+	if strings.Contains(err.Error(), "K004supersecretvalue") {
+		t.Fatal("error shows the secret")
+	}
+}
+
+func TestValidationNamesFieldAndFix(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	cases := map[string]struct{ edit, field, hint string }{
+		"http":        {`endpoint = "http://s3.example.com"`, "target.endpoint", "use https://"},
+		"no scheme":   {`endpoint = "s3.example.com"`, "target.endpoint", "with its scheme"},
+		"bucket":      {`bucket = ""`, "target.bucket", "bucket's name"},
+		"template":    {`path_template = "{year}/{nme}{ext}"`, "target.path_template", "unknown placeholder {nme}"},
+		"url":         {`url_template = "img.example.com/x"`, "target.url_template", "{key}"},
+		"format":      {"[output]\nformat = \"rtf\"", "output.format", "use url, markdown, html or bbcode"},
+		"part":        {"[transfer]\npart_size = 1000", "transfer.part_size", "5MB"},
+		"unknown key": {`bukket = "x"`, "target.bukket", "check its spelling"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			body := strings.Replace(goodConfig, "[output]\nformat = \"markdown\"\n", "", 1)
+			body = strings.Replace(body, "[transfer]\npart_size = \"50MB\"\n", "", 1)
+			body = strings.Replace(body, "[target]\n", "[target]\n", 1)
+			if strings.HasPrefix(c.edit, "[") {
+				body += c.edit + "\n"
+			} else {
+				key, _, _ := strings.Cut(c.edit, " =")
+				lines := strings.Split(body, "\n")
+				replaced := false
+				for i, l := range lines {
+					if strings.HasPrefix(l, key+" =") {
+						lines[i], replaced = c.edit, true
+					}
+				}
+				if !replaced {
+					lines = append(lines[:2], append([]string{c.edit}, lines[2:]...)...)
+				}
+				body = strings.Join(lines, "\n")
+			}
+			_, err := Load(writeConfig(t, body, 0o600))
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Load = %v, want a *FieldError", err)
+			}
+			if !strings.Contains(err.Error(), c.field+":") || !strings.Contains(err.Error(), c.hint) {
+				t.Fatalf("error %q should name %s and say %q", err, c.field, c.hint)
+			}
+		})
+	}
+}
+
+func TestLoopbackHTTPAllowed(t *testing.T) {
+	for _, ep := range []string{"http://127.0.0.1:9000", "http://localhost:7070", "http://[::1]:7070"} {
+		c := Config{Target: Target{Endpoint: ep, Bucket: "b-1", KeyID: "id", Key: NewSecret("s")}}
+		c.SetDefaults()
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", ep, err)
+		}
+	}
+}
+
+func TestMissingConfig(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if !errors.Is(err, ErrNoConfig) || !strings.Contains(err.Error(), "--config") {
+		t.Fatalf("Load(missing) = %v", err)
+	}
+}
+
+func TestSyntaxErrorDoesNotEchoSecret(t *testing.T) {
+	body := "[target]\nkey = \"S3cr3tValue\" junk\n"
+	_, err := Load(writeConfig(t, body, 0o600))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("Load = %v, want a syntax error on line 2", err)
+	}
+	if strings.Contains(err.Error(), "S3cr3tValue") {
+		t.Fatalf("syntax error shows the secret: %v", err)
+	}
+}
+
+func TestSecretRedacted(t *testing.T) {
+	s := NewSecret("hunter2")
+	c := Config{Target: Target{Key: s}}
+	j, _ := json.Marshal(c)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", c, c, c, s, s), string(j)} {
+		if strings.Contains(out, "hunter2") {
+			t.Fatalf("secret printed: %s", out)
+		}
+	}
+	if s.Reveal() != "hunter2" {
+		t.Fatal("Reveal lost the value")
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]Size{"5000000": 5e6, "100MB": 1e8, "64MiB": 64 << 20, " 1 GB ": 1e9} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v", in, got, err)
+		}
+	}
+	if _, err := ParseSize("12 parsecs"); err == nil {
+		t.Error("bad unit accepted")
+	}
+}

@@ -1,0 +1,493 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/gabriel-vasile/mimetype"
+)
+
+// objectStore lists the S3 calls the uploader makes; *s3.Client has them.
+type objectStore interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+var _ objectStore = (*s3.Client)(nil)
+
+// Options configures an [Uploader] beyond its [Config].
+type Options struct {
+	Client ClientOptions
+	// Policy replaces [DefaultPolicy].
+	Policy *Policy
+	// StateDir, when set, keeps what Upshot learns about the endpoint
+	// (which headers it accepts) across runs.
+	StateDir string
+	// Now replaces time.Now for key templates.
+	Now func() time.Time
+}
+
+// Uploader uploads files to one target. It is safe for concurrent use; each
+// Upload call works on its own file.
+type Uploader struct {
+	target    Target
+	transfer  Transfer
+	store     objectStore
+	tmpl      *KeyTemplate
+	policy    Policy
+	caps      *capsStore
+	now       func() time.Time
+	probeOnce onceErr
+}
+
+// New builds an Uploader for a validated config.
+func New(cfg *Config, opts Options) (*Uploader, error) {
+	tmpl, err := ParseKeyTemplate(cfg.Target.PathTemplate)
+	if err != nil {
+		return nil, &FieldError{Field: "target.path_template", Problem: err.Error()}
+	}
+	client, err := newS3Client(cfg.Target, opts.Client)
+	if err != nil {
+		return nil, err
+	}
+	u := &Uploader{
+		target:   cfg.Target,
+		transfer: cfg.Transfer,
+		store:    client,
+		tmpl:     tmpl,
+		policy:   DefaultPolicy,
+		now:      time.Now,
+	}
+	if opts.Policy != nil {
+		u.policy = *opts.Policy
+	}
+	if opts.Now != nil {
+		u.now = opts.Now
+	}
+	capsFile := ""
+	if opts.StateDir != "" {
+		capsFile = filepath.Join(opts.StateDir, "endpoints.json")
+	}
+	u.caps = newCapsStore(capsFile)
+	return u, nil
+}
+
+// Target returns the bucket this uploader writes to.
+func (u *Uploader) Target() Target { return u.target }
+
+// Request is one file to upload.
+type Request struct {
+	Path string
+	// Name is the file name used for the key and the link text; default
+	// the base name of Path (a clipboard image may have a better one).
+	Name string
+	// Progress, if set, is called with the bytes sent so far. It is called
+	// from the upload's goroutines, possibly several at once.
+	Progress func(sent, total int64)
+}
+
+// Result describes a verified upload.
+type Result struct {
+	File         string `json:"file"`
+	Key          string `json:"key"`
+	URL          string `json:"url"`
+	SHA1         string `json:"sha1"`
+	Size         int64  `json:"size"`
+	ContentType  string `json:"content_type"`
+	Deduplicated bool   `json:"deduplicated"` // an identical object already existed at Key
+	Multipart    bool   `json:"multipart"`
+	Link         Link   `json:"-"`
+}
+
+// localFile is a file opened for upload, hashed once.
+type localFile struct {
+	r           io.ReaderAt
+	path, name  string
+	size        int64
+	partSize    int64 // > 0 for multipart
+	dig         fileDigests
+	contentType string
+}
+
+// Upload hashes the file once, picks a key that does not overwrite anything
+// different, uploads with server-verified SHA1 and Content-MD5, confirms the
+// stored object with a HEAD, and returns its link. An identical object
+// already at the key is reused. Errors are *Error values with advice.
+func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
+	f, lf, err := u.open(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	defer f.Close()
+
+	key, err := u.tmpl.Render(KeyInput{FileName: lf.name, Time: u.now(), SHA1: lf.dig.whole.SHA1})
+	if err != nil {
+		return Result{}, &Error{What: fmt.Sprintf("%s: cannot make an object key: %v", lf.path, err), Err: err,
+			Advice: "change target.path_template"}
+	}
+	if err := u.probe(ctx, key); err != nil {
+		return Result{}, err
+	}
+	res, err := u.place(ctx, lf, key, req.Progress)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Link = Link{URL: u.target.ObjectURL(res.Key), Name: lf.name, ContentType: lf.contentType}
+	res.URL = res.Link.URL
+	return res, nil
+}
+
+// open opens, hashes and sniffs the file. The caller closes f.
+func (u *Uploader) open(ctx context.Context, req Request) (f *os.File, lf *localFile, err error) {
+	fileErr := func(err error, what, advice string) error {
+		return &Error{Kind: ErrFile, Err: err, What: req.Path + ": " + what, Advice: advice}
+	}
+	f, err = os.Open(req.Path)
+	if err != nil {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil, fileErr(err, "no such file", "check the path")
+		case errors.Is(err, os.ErrPermission):
+			return nil, nil, fileErr(err, "permission denied", "make the file readable (chmod u+r) or run as its owner")
+		}
+		return nil, nil, fileErr(err, "cannot open: "+rootCause(err), "check the path and permissions")
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fileErr(err, "is not a regular file", "upload files, not folders or devices")
+	}
+	lf = &localFile{r: f, path: req.Path, name: req.Name, size: fi.Size()}
+	if lf.name == "" {
+		lf.name = filepath.Base(req.Path)
+	}
+	if lf.size > u.transfer.MultipartThreshold.bytes() {
+		lf.partSize = planPartSize(lf.size, u.transfer.PartSize.bytes())
+		if lf.partSize > MaxPartSize {
+			f.Close()
+			return nil, nil, fileErr(nil, fmt.Sprintf("is %d bytes, more than the store's 10,000 parts of 5 GiB can hold", lf.size), "split the file")
+		}
+	}
+	if lf.dig, err = hashFile(ctx, f, lf.size, lf.partSize); err != nil {
+		f.Close()
+		if ctx.Err() != nil {
+			return nil, nil, context.Cause(ctx)
+		}
+		return nil, nil, fileErr(err, "read failed: "+rootCause(err), "check the disk, and that nothing truncates the file while it uploads")
+	}
+	lf.contentType = sniff(f, lf.name, lf.size)
+	return f, lf, nil
+}
+
+func (s Size) bytes() int64 { return int64(s) }
+
+// planPartSize keeps the configured part size unless the file would need
+// more than 10,000 parts; then it grows, in whole MiB.
+func planPartSize(size, want int64) int64 {
+	if need := (size + maxParts - 1) / maxParts; need > want {
+		return (need + 1<<20 - 1) &^ (1<<20 - 1)
+	}
+	return want
+}
+
+// sniff finds the content type from the bytes, using the extension only
+// when the content says nothing more specific.
+func sniff(f io.ReaderAt, name string, size int64) string {
+	if size == 0 {
+		if t := mime.TypeByExtension(filepath.Ext(name)); t != "" {
+			return t
+		}
+		return "application/octet-stream"
+	}
+	m, err := mimetype.DetectReader(io.NewSectionReader(f, 0, size))
+	if err != nil {
+		return "application/octet-stream"
+	}
+	t := m.String()
+	if m.Is("application/octet-stream") || m.Is("text/plain") {
+		if byExt := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); byExt != "" {
+			return byExt
+		}
+	}
+	return t
+}
+
+// maxSuffix bounds the name-1, name-2 … search.
+const maxSuffix = 1000
+
+// place uploads lf at key, or at the first free key-N, or reuses an
+// identical object found on the way.
+func (u *Uploader) place(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) (Result, error) {
+	for n := 0; n <= maxSuffix; n++ {
+		k := key
+		if n > 0 {
+			k = withSuffix(key, n)
+		}
+		res := Result{File: lf.path, Key: k, SHA1: lf.dig.whole.SHA1Hex(), Size: lf.size, ContentType: lf.contentType, Multipart: lf.partSize > 0}
+		// Without a conditional put we must look first; a multipart upload
+		// looks first anyway rather than send gigabytes to be refused.
+		if u.caps.get(u.target).ConditionalPut != capSupported || lf.partSize > 0 {
+			same, exists, err := u.compare(ctx, lf, k)
+			if err != nil {
+				return Result{}, err
+			}
+			if exists {
+				if same {
+					res.Deduplicated = true
+					return res, nil
+				}
+				continue
+			}
+		}
+		var err error
+		if lf.partSize > 0 {
+			err = u.putMultipart(ctx, lf, k, progress)
+		} else {
+			err = u.putSingle(ctx, lf, k, progress)
+		}
+		if errors.Is(err, errExists) {
+			same, exists, herr := u.compare(ctx, lf, k)
+			if herr != nil {
+				return Result{}, herr
+			}
+			if exists && same {
+				res.Deduplicated = true
+				return res, nil
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if err := u.confirm(ctx, lf, k); err != nil {
+			return Result{}, err
+		}
+		return res, nil
+	}
+	return Result{}, &Error{What: fmt.Sprintf("%s: %s and %d numbered variants are all taken by other files", lf.path, key, maxSuffix),
+		Advice: "add {sha1:8} or {random:6} to target.path_template"}
+}
+
+// errExists means a conditional put found the key taken.
+var errExists = errors.New("key exists")
+
+// isPreconditionFailed reports a 412 from If-None-Match.
+func isPreconditionFailed(err error) bool {
+	code, _, status := apiDetails(err)
+	return status == 412 || code == "PreconditionFailed"
+}
+
+// isChecksumHeaderRejected reports B2's answer to checksum headers it does
+// not support: 400 InvalidArgument "Unsupported header 'x-amz-checksum-…'".
+func isChecksumHeaderRejected(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "InvalidArgument" {
+		return false
+	}
+	msg := strings.ToLower(api.ErrorMessage())
+	return strings.Contains(msg, "unsupported header") || strings.Contains(msg, "x-amz-checksum")
+}
+
+// putSingle sends the file in one PUT, retried per the policy. It returns
+// errExists when If-None-Match found the key taken.
+func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) error {
+	var sent atomic.Int64
+	return u.withChecksumFallback(func(useChecksum bool) error {
+		return u.policy.Do(ctx, "upload "+key, func(ctx context.Context) error {
+			in := &s3.PutObjectInput{
+				Bucket:        &u.target.Bucket,
+				Key:           &key,
+				Body:          newProgressReader(io.NewSectionReader(lf.r, 0, lf.size), &sent, lf.size, progress),
+				ContentLength: aws.Int64(lf.size),
+				ContentMD5:    aws.String(lf.dig.whole.MD5Base64()),
+				ContentType:   &lf.contentType,
+				Metadata:      map[string]string{"sha1": lf.dig.whole.SHA1Hex()},
+				IfNoneMatch:   aws.String("*"),
+			}
+			if u.target.CacheControl != "" {
+				in.CacheControl = &u.target.CacheControl
+			}
+			if useChecksum {
+				in.ChecksumSHA1 = aws.String(lf.dig.whole.SHA1Base64())
+			}
+			_, err := u.store.PutObject(ctx, in)
+			return err
+		})
+	}, key)
+}
+
+// withChecksumFallback runs put with the checksum header unless the endpoint
+// is known to refuse it; if the endpoint refuses it now, it remembers that
+// and runs put again without. It also maps 412 to errExists.
+func (u *Uploader) withChecksumFallback(put func(useChecksum bool) error, key string) error {
+	use := u.caps.get(u.target).ChecksumHeader != capUnsupported
+	err := put(use)
+	if use && isChecksumHeaderRejected(err) {
+		// Failing to save the cache only costs this fallback next run.
+		_ = u.caps.update(u.target, func(c *endpointCaps) { c.ChecksumHeader = capUnsupported })
+		err = put(false)
+	} else if use && err == nil {
+		_ = u.caps.setIfUnknown(u.target, func(c *endpointCaps) *capability { return &c.ChecksumHeader }, capSupported)
+	}
+	if err != nil && isPreconditionFailed(err) {
+		_ = u.caps.setIfUnknown(u.target, func(c *endpointCaps) *capability { return &c.ConditionalPut }, capSupported)
+		return errExists
+	}
+	return u.target.explain("upload", key, err)
+}
+
+// setIfUnknown records a capability the first time it is learned.
+func (s *capsStore) setIfUnknown(t Target, field func(*endpointCaps) *capability, v capability) error {
+	c := s.get(t)
+	if *field(&c) == v {
+		return nil
+	}
+	return s.update(t, func(c *endpointCaps) { *field(c) = v })
+}
+
+// compare HEADs key and reports whether an object exists there and whether
+// it holds the same content as lf.
+func (u *Uploader) compare(ctx context.Context, lf *localFile, key string) (same, exists bool, err error) {
+	h, err := u.head(ctx, key)
+	if err != nil || h == nil {
+		return false, false, err
+	}
+	return u.matches(h, lf) == nil, true, nil
+}
+
+// head returns nil, nil when the key does not exist.
+func (u *Uploader) head(ctx context.Context, key string) (*s3.HeadObjectOutput, error) {
+	var out *s3.HeadObjectOutput
+	headOnce := func(withChecksum bool) error {
+		return u.policy.Do(ctx, "check "+key, func(ctx context.Context) error {
+			in := &s3.HeadObjectInput{Bucket: &u.target.Bucket, Key: &key}
+			if withChecksum {
+				in.ChecksumMode = types.ChecksumModeEnabled
+			}
+			var err error
+			out, err = u.store.HeadObject(ctx, in)
+			return err
+		})
+	}
+	withChecksum := u.caps.get(u.target).ChecksumHeader != capUnsupported
+	err := headOnce(withChecksum)
+	if _, _, status := apiDetails(err); withChecksum && status == 400 {
+		// A HEAD error has no body to say why; an endpoint that refuses
+		// x-amz-checksum-mode answers 400, so ask again without it.
+		if err = headOnce(false); err == nil {
+			_ = u.caps.update(u.target, func(c *endpointCaps) { c.ChecksumHeader = capUnsupported })
+		}
+	}
+	if err != nil {
+		if _, _, status := apiDetails(err); status == 404 {
+			var api smithy.APIError
+			if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
+				return nil, u.target.explain("check", key, err)
+			}
+			return nil, nil
+		}
+		return nil, u.target.explain("check", key, err)
+	}
+	return out, nil
+}
+
+// matches checks a HEAD against the local file: the size, then the SHA1 the
+// server computed (x-amz-checksum-sha1, composite for multipart) or, where
+// the server keeps no checksum, the x-amz-meta-sha1 stored with it.
+func (u *Uploader) matches(h *s3.HeadObjectOutput, lf *localFile) error {
+	if got := aws.ToInt64(h.ContentLength); got != lf.size {
+		return fmt.Errorf("the stored object has %d bytes, the file %d", got, lf.size)
+	}
+	if sum := aws.ToString(h.ChecksumSHA1); sum != "" {
+		want := lf.dig.whole.SHA1Base64()
+		if lf.partSize > 0 {
+			want = compositeSHA1(lf.dig.parts)
+			sum = strings.TrimSuffix(sum, fmt.Sprintf("-%d", len(lf.dig.parts))) + fmt.Sprintf("-%d", len(lf.dig.parts))
+		}
+		if sum != want {
+			return fmt.Errorf("the stored object's SHA1 checksum %s is not the file's %s", sum, want)
+		}
+		return nil
+	}
+	if meta := h.Metadata["sha1"]; meta != "" {
+		if !strings.EqualFold(meta, lf.dig.whole.SHA1Hex()) {
+			return fmt.Errorf("the stored object's sha1 %s is not the file's %s", meta, lf.dig.whole.SHA1Hex())
+		}
+		return nil
+	}
+	// An object from another tool: a single-part ETag is its MD5.
+	if lf.partSize == 0 && strings.Trim(aws.ToString(h.ETag), `"`) == fmt.Sprintf("%x", lf.dig.whole.MD5) {
+		return nil
+	}
+	return fmt.Errorf("%w: the server reported neither a SHA1 checksum nor x-amz-meta-sha1", ErrNotConfirmed)
+}
+
+// confirm HEADs the object just written and checks it is the file.
+func (u *Uploader) confirm(ctx context.Context, lf *localFile, key string) error {
+	h, err := u.head(ctx, key)
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return &Error{Kind: ErrNotConfirmed, What: fmt.Sprintf("%s: the server accepted %s but then could not find it", lf.path, key),
+			Advice: "retry; if it persists the endpoint is not storing objects"}
+	}
+	if err := u.matches(h, lf); err != nil {
+		return &Error{Kind: ErrNotConfirmed, Err: err, What: fmt.Sprintf("%s: upload of %s not confirmed: %v", lf.path, key, err),
+			Advice: "retry; the upload is not counted as done"}
+	}
+	return nil
+}
+
+// progressReader counts bytes read for a progress callback. Seeking back to
+// the start (a retry) takes the count back with it.
+type progressReader struct {
+	r     *io.SectionReader
+	pos   int64
+	total *atomic.Int64
+	size  int64
+	fn    func(int64, int64)
+}
+
+func newProgressReader(r *io.SectionReader, total *atomic.Int64, size int64, fn func(int64, int64)) io.ReadSeeker {
+	if fn == nil {
+		return r
+	}
+	return &progressReader{r: r, total: total, size: size, fn: fn}
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.pos += int64(n)
+	p.fn(p.total.Add(int64(n)), p.size)
+	return n, err
+}
+
+func (p *progressReader) Seek(off int64, whence int) (int64, error) {
+	n, err := p.r.Seek(off, whence)
+	if err == nil {
+		p.total.Add(n - p.pos)
+		p.pos = n
+	}
+	return n, err
+}
