@@ -88,7 +88,7 @@ func TestValidationNamesFieldAndFix(t *testing.T) {
 		"template":    {`path_template = "{year}/{nme}{ext}"`, "target.path_template", "unknown placeholder {nme}"},
 		"url":         {`url_template = "img.example.com/x"`, "target.url_template", "{key}"},
 		"format":      {"[output]\nformat = \"rtf\"", "output.format", "use url, markdown, html or bbcode"},
-		"part":        {"[transfer]\npart_size = 1000", "transfer.part_size", "5MB"},
+		"part":        {"[transfer]\npart_size = 1000", "transfer.part_size", "5MiB"},
 		"unknown key": {`bukket = "x"`, "target.bukket", "check its spelling"},
 	}
 	for name, c := range cases {
