@@ -24,6 +24,9 @@ type endpointCaps struct {
 	ChecksumHeader capability `json:"checksum_header,omitempty"`
 	// ConditionalPut: does PutObject honour If-None-Match: *?
 	ConditionalPut capability `json:"conditional_put,omitempty"`
+	// DownloadURL is B2's download URL for the account, from
+	// b2_authorize_account, for /file/<bucket>/ links.
+	DownloadURL string `json:"download_url,omitempty"`
 }
 
 // capsStore remembers endpoint capabilities for the process and, when it has

@@ -58,6 +58,14 @@ func (u *Uploader) Check(ctx context.Context) Report {
 	t := u.target
 	r.add(LevelOK, "endpoint", "%s (region %s)", t.Endpoint, t.Region)
 	r.add(LevelOK, "bucket", "%s", t.Bucket)
+	if t.usesB2API() {
+		ks, err := u.KeyScope(ctx)
+		if err != nil {
+			r.add(LevelFail, "key scope", "%v", err)
+			return r
+		}
+		u.checkScope(&r, ks)
+	}
 
 	data := []byte("Upshot connection check " + u.now().UTC().Format(time.RFC3339) + "\n")
 	dig, _ := hashFile(ctx, bytes.NewReader(data), int64(len(data)), 0)
@@ -98,7 +106,7 @@ func (u *Uploader) Check(ctx context.Context) Report {
 	}
 	sample, err := u.tmpl.Render(KeyInput{FileName: "Screenshot 2026-11-22 at 10.15.00.png", Time: u.now()})
 	if err == nil {
-		r.add(LevelOK, "links", "a screenshot would get %s", t.ObjectURL(sample))
+		r.add(LevelOK, "links", "a screenshot would get %s", u.ObjectURL(ctx, sample))
 	}
 	return r
 }

@@ -66,14 +66,7 @@ func newTransport(tc *tls.Config) *http.Transport {
 // newS3Client builds an S3 client for B2 by hand rather than through
 // config.LoadDefaultConfig: no shared AWS profiles or instance metadata are
 // consulted, start-up stays fast, and the settings B2 needs are explicit.
-func newS3Client(t Target, opts ClientOptions) (*s3.Client, error) {
-	hc := opts.HTTPClient
-	if hc == nil {
-		var err error
-		if hc, err = newHTTPClient(opts.CAPEM); err != nil {
-			return nil, err
-		}
-	}
+func newS3Client(t Target, hc *http.Client) *s3.Client {
 	cfg := aws.Config{
 		Region:      t.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(t.KeyID, t.Key.Reveal(), ""),
@@ -92,5 +85,5 @@ func newS3Client(t Target, opts ClientOptions) (*s3.Client, error) {
 		// the server checks; signing the payload's SHA256 as well would
 		// read every file one more time.
 		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
-	}), nil
+	})
 }

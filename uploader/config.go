@@ -59,6 +59,21 @@ type Target struct {
 	URLTemplate  string `toml:"url_template"`
 	DownloadURL  string `toml:"download_url"`
 	CacheControl string `toml:"cache_control"`
+	// VerifyLinks fetches each new link and compares it with the upload;
+	// nil means on when URLTemplate is set.
+	VerifyLinks *bool `toml:"verify_links"`
+	// B2APIURL is B2's native API, for the key-scope check; default
+	// https://api.backblazeb2.com. Setting it also turns the check on for
+	// endpoints that are not *.backblazeb2.com.
+	B2APIURL string `toml:"b2_api_url"`
+}
+
+// ShouldVerifyLinks reports whether new links are fetched and compared.
+func (t Target) ShouldVerifyLinks() bool {
+	if t.VerifyLinks != nil {
+		return *t.VerifyLinks
+	}
+	return t.URLTemplate != ""
 }
 
 // Output chooses how a link is written to the clipboard and stdout.
@@ -323,6 +338,11 @@ func (c *Config) Validate() error {
 	if t.DownloadURL != "" {
 		if u, err := url.Parse(t.DownloadURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			bad("target.download_url", fmt.Sprintf("%q is not a URL", t.DownloadURL), "use the form https://f004.backblazeb2.com")
+		}
+	}
+	if t.B2APIURL != "" {
+		if u, err := url.Parse(t.B2APIURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			bad("target.b2_api_url", fmt.Sprintf("%q is not an https URL", t.B2APIURL), "remove it to use "+DefaultB2APIURL)
 		}
 	}
 	for _, r := range t.CacheControl {

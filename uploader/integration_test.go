@@ -583,3 +583,18 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("check passed on a missing bucket: %+v", r.Findings)
 	}
 }
+
+// TestLostResponseRetried: the server stored the object but the answer was
+// lost; the retry meets If-None-Match and recognises its own upload.
+func TestLostResponseRetried(t *testing.T) {
+	e := newEnv(t, envOptions{proxy: true})
+	e.proxy.Inject(s3test.Fault{Kind: s3test.DropResponse, Match: s3test.MatchPut})
+	data := randomBytes(t, 512<<10)
+	res, err := e.up.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "lost.png", data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Key != "2026/11/lost.png" || !bytes.Equal(e.get(t, res.Key), data) {
+		t.Fatalf("result %+v: want the original key holding the file", res)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ type objectStore interface {
 	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 var _ objectStore = (*s3.Client)(nil)
@@ -50,6 +52,8 @@ type Uploader struct {
 	target    Target
 	transfer  Transfer
 	store     objectStore
+	http      *http.Client
+	presign   *s3.PresignClient
 	tmpl      *KeyTemplate
 	policy    Policy
 	caps      *capsStore
@@ -63,14 +67,19 @@ func New(cfg *Config, opts Options) (*Uploader, error) {
 	if err != nil {
 		return nil, &FieldError{Field: "target.path_template", Problem: err.Error()}
 	}
-	client, err := newS3Client(cfg.Target, opts.Client)
-	if err != nil {
-		return nil, err
+	hc := opts.Client.HTTPClient
+	if hc == nil {
+		if hc, err = newHTTPClient(opts.Client.CAPEM); err != nil {
+			return nil, err
+		}
 	}
+	client := newS3Client(cfg.Target, hc)
 	u := &Uploader{
 		target:   cfg.Target,
 		transfer: cfg.Transfer,
 		store:    client,
+		http:     hc,
+		presign:  s3.NewPresignClient(client),
 		tmpl:     tmpl,
 		policy:   DefaultPolicy,
 		now:      time.Now,
@@ -113,7 +122,10 @@ type Result struct {
 	ContentType  string `json:"content_type"`
 	Deduplicated bool   `json:"deduplicated"` // an identical object already existed at Key
 	Multipart    bool   `json:"multipart"`
-	Link         Link   `json:"-"`
+	// LinkStatus is "" when links are not verified, else "link verified"
+	// or "link broken: <status> — <hint>".
+	LinkStatus string `json:"link_status,omitempty"`
+	Link       Link   `json:"-"`
 }
 
 // localFile is a file opened for upload, hashed once.
@@ -149,8 +161,11 @@ func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res.Link = Link{URL: u.target.ObjectURL(res.Key), Name: lf.name, ContentType: lf.contentType}
+	res.Link = Link{URL: u.ObjectURL(ctx, res.Key), Name: lf.name, ContentType: lf.contentType}
 	res.URL = res.Link.URL
+	if u.target.ShouldVerifyLinks() {
+		res.LinkStatus = u.VerifyLink(ctx, res.URL, lf.size, lf.dig.whole.SHA1Hex())
+	}
 	return res, nil
 }
 
