@@ -29,8 +29,11 @@ type Policy struct {
 	OnRetry func(op string, attempt int, err error, wait time.Duration)
 }
 
-// DefaultPolicy retries for about a minute before giving up.
-var DefaultPolicy = Policy{Attempts: 8, Base: 250 * time.Millisecond, Max: 15 * time.Second, MaxRetryAfter: time.Minute}
+// DefaultPolicy makes 6 attempts over about 4 to 8 seconds (longer when the
+// server asks for it with Retry-After): enough for a blip, short enough for
+// someone waiting on the command line. Outages longer than that are the
+// queue's business, which retries jobs for hours.
+var DefaultPolicy = Policy{Attempts: 6, Base: 250 * time.Millisecond, Max: 4 * time.Second, MaxRetryAfter: time.Minute}
 
 // Do calls fn until it succeeds, fails for good, runs out of attempts, or ctx
 // ends. Each call gets ctx; fn must rewind any body it sends.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"upshot/internal/clipboard"
 	"upshot/uploader"
@@ -151,12 +153,40 @@ func setup(path string, stderr io.Writer) (*uploader.Config, *uploader.Uploader,
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return nil, nil, exitUsage
 	}
-	up, err := uploader.New(cfg, uploader.Options{StateDir: uploader.DataDir(), Client: clientOptions()})
+	opts := uploader.Options{StateDir: uploader.DataDir(), Client: clientOptions()}
+	if isTerminal(stderr) {
+		// Someone is watching: say why nothing seems to happen.
+		p := uploader.DefaultPolicy
+		p.OnRetry = func(op string, attempt int, err error, wait time.Duration) {
+			fmt.Fprintf(stderr, "upshot: %s: %s; retrying in %v\n", op, retryReason(err), wait.Round(100*time.Millisecond))
+		}
+		opts.Policy = &p
+	}
+	up, err := uploader.New(cfg, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return nil, nil, exitUsage
 	}
 	return cfg, up, exitOK
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// retryReason is a short reason for a retry notice.
+func retryReason(err error) string {
+	msg := oneLine(err)
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i < 120 {
+		return msg[i+2:]
+	}
+	return msg
 }
 
 // clientOptions is a hook for tests that trust their own CA.

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"upshot/uploader/s3test"
+)
+
+// upshotBin is the real binary, built once by TestMain for the tests that
+// need a separate process (peak memory, another user, exit status).
+var upshotBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "upshot-bin-")
+	if err != nil {
+		panic(err)
+	}
+	upshotBin = filepath.Join(dir, "upshot")
+	build := exec.Command("go", "build", "-o", upshotBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building upshot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cliEnv is a server and a config file pointing at it.
+type cliEnv struct {
+	srv    *s3test.Server
+	config string
+	data   string
+}
+
+// newCLIEnv writes a config for endpoint (default: the server) with the
+// credentials in the environment, as most users keep them.
+func newCLIEnv(t *testing.T, extra string) *cliEnv {
+	t.Helper()
+	srv := s3test.Start(t, s3test.Options{})
+	e := &cliEnv{srv: srv, data: t.TempDir()}
+	t.Setenv("B2_APPLICATION_KEY_ID", srv.AccessKey)
+	t.Setenv("B2_APPLICATION_KEY", srv.SecretKey)
+	t.Setenv("UPSHOT_DATA_DIR", e.data)
+	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\npath_template = \"shots/{name}{ext}\"\n%s", srv.Endpoint, srv.Bucket, extra)
+	e.config = filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(e.config, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// upshot runs the CLI in-process.
+func upshot(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func tempFile(t *testing.T, name string, size int) string {
+	t.Helper()
+	b := make([]byte, size)
+	rand.Read(b)
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUploadJSON(t *testing.T) {
+	e := newCLIEnv(t, "")
+	a, b := tempFile(t, "a.png", 1000), tempFile(t, "b b.png", 2000)
+	code, out, errs := upshot(t, "upload", "--config", e.config, "--json", "--no-clipboard", a, b)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out)
+	}
+	for i, want := range []struct{ file, key string }{{a, "shots/a.png"}, {b, "shots/b b.png"}} {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, field := range []string{"file", "key", "url", "link", "sha1", "size", "deduplicated"} {
+			if _, ok := got[field]; !ok {
+				t.Fatalf("line %d lacks %q: %s", i, field, lines[i])
+			}
+		}
+		if got["file"] != want.file || got["key"] != want.key || got["deduplicated"] != false || got["link"] != got["url"] {
+			t.Fatalf("line %d = %s, want file %s key %s", i, lines[i], want.file, want.key)
+		}
+	}
+	// Again: the same links, deduplicated.
+	_, out2, _ := upshot(t, "upload", "--config", e.config, "--json", "--no-clipboard", a)
+	if !strings.Contains(out2, `"deduplicated":true`) || !strings.Contains(out2, `"key":"shots/a.png"`) {
+		t.Fatalf("re-upload: %s", out2)
+	}
+}
+
+func TestUploadFormatsAndFlagOrder(t *testing.T) {
+	e := newCLIEnv(t, "[output]\nformat = \"html\"\n")
+	png := filepath.Join(t.TempDir(), "pic.png")
+	os.WriteFile(png, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o644)
+	url := e.srv.Endpoint + "/" + e.srv.Bucket + "/shots/pic.png"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"upload", "--config", e.config, "--no-clipboard", png}, `<img src="` + url + `" alt="pic.png">`},
+		{[]string{"upload", png, "--format", "markdown", "--config", e.config, "--no-clipboard"}, "![pic.png](" + url + ")"},
+		{[]string{"upload", "--config", e.config, "--no-clipboard", "--format=bbcode", "--", png}, "[img]" + url + "[/img]"},
+		{[]string{"upload", "--config", e.config, "--no-clipboard", "--format", "url", png}, url},
+	} {
+		code, out, errs := upshot(t, c.args...)
+		if code != 0 || strings.TrimSpace(out) != c.want {
+			t.Errorf("%v: exit %d, out %q (stderr %q), want %q", c.args[1:], code, out, errs, c.want)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	e := newCLIEnv(t, "")
+	good := tempFile(t, "good.png", 100)
+	missing := filepath.Join(t.TempDir(), "missing.png")
+
+	writeCfg := func(body string) string {
+		p := filepath.Join(t.TempDir(), "c.toml")
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	closedPort := func() string { // a loopback port with nothing listening
+		srv := s3test.Start(t, s3test.Options{})
+		ep := srv.Endpoint
+		srv.Close()
+		return ep
+	}()
+
+	for _, c := range []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		errHas []string
+		outHas string
+	}{
+		{"no files", nil, []string{"upload", "--config", e.config}, 2, []string{"name at least one file"}, ""},
+		{"bad flag", nil, []string{"upload", "--jsn", good}, 2, []string{"-jsn"}, ""},
+		{"unknown command", nil, []string{"uplod"}, 2, []string{`unknown command "uplod"`}, ""},
+		{"plain http to a remote host", nil, []string{"upload", "--config", writeCfg("[target]\nendpoint = \"http://s3.example.com\"\nbucket = \"abc\"\n"), good}, 2,
+			[]string{"target.endpoint", "plain http", "https://"}, ""},
+		{"wrong key", map[string]string{"B2_APPLICATION_KEY": "not-the-key"}, []string{"upload", "--config", e.config, "--no-clipboard", good}, 2,
+			[]string{"rejected the application key", "B2_APPLICATION_KEY"}, ""},
+		{"missing bucket", nil, []string{"upload", "--config", writeCfg(fmt.Sprintf("[target]\nendpoint = %q\nbucket = \"nope-bucket\"\n", e.srv.Endpoint)), "--no-clipboard", good}, 2,
+			[]string{`bucket "nope-bucket" does not exist`, "target.bucket"}, ""},
+		{"server down", nil, []string{"upload", "--config", writeCfg(fmt.Sprintf("[target]\nendpoint = %q\nbucket = \"abc\"\n", closedPort)), "--no-clipboard", good}, 1,
+			[]string{"cannot reach " + closedPort, "target.endpoint"}, ""},
+		{"one missing file", nil, []string{"upload", "--config", e.config, "--no-clipboard", missing, good}, 1,
+			[]string{missing + ": no such file"}, "shots/good.png"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			code, out, errs := upshot(t, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, c.code, errs)
+			}
+			for _, want := range c.errHas {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr %q lacks %q", errs, want)
+				}
+			}
+			if c.code != 0 && c.name != "bad flag" && c.name != "unknown command" && strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+				t.Errorf("want a short reason, got %d lines: %s", strings.Count(errs, "\n"), errs)
+			}
+			if !strings.Contains(out, c.outHas) {
+				t.Errorf("stdout %q lacks %q", out, c.outHas)
+			}
+			if strings.Contains(out+errs, e.srv.SecretKey) {
+				t.Error("output shows the secret")
+			}
+		})
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	e := newCLIEnv(t, "")
+	code, out, errs := upshot(t, "check", "--config", e.config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	for _, want := range []string{"endpoint", e.srv.Endpoint, "write", "confirmed", "If-None-Match", "deleted", "shots/Screenshot"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Setenv("B2_APPLICATION_KEY", "wrong")
+	code, out, _ = upshot(t, "check", "--config", e.config, "--json")
+	if code != 1 {
+		t.Fatalf("check with a wrong key: exit %d", code)
+	}
+	var failed bool
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var f struct{ Level, Detail string }
+		json.Unmarshal(sc.Bytes(), &f)
+		failed = failed || f.Level == "error" && strings.Contains(f.Detail, "rejected the application key")
+	}
+	if !failed {
+		t.Fatalf("check --json with a wrong key: %s", out)
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	fs := newFlags("x", &bytes.Buffer{})
+	j := fs.Bool("json", false, "")
+	f := fs.String("format", "", "")
+	pos, err := parseInterleaved(fs, []string{"a", "--json", "b", "--format", "md", "--", "--c"})
+	if err != nil || !*j || *f != "md" || strings.Join(pos, ",") != "a,b,--c" {
+		t.Fatalf("pos %q json %v format %q err %v", pos, *j, *f, err)
+	}
+}
