@@ -49,6 +49,8 @@ func commands() []command {
 	return []command{
 		{"upload", "[--config F] [--json] [--no-clipboard] [--format url|markdown|html|bbcode] FILE…", "upload files and print their links", runUpload},
 		{"check", "[--config F] [--json]", "test the configuration against the real endpoint", runCheck},
+		{"share", "[--config F] [--expires DUR] [--no-clipboard] KEY", "print an expiring link to a private object (at most 7 days)", runShare},
+		{"cdn-setup", "[--config F] [--domain D]", "print the DNS, rewrite rule and caching for a custom domain", runCDNSetup},
 		{"version", "", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "upshot", version)
 			return exitOK
@@ -80,7 +82,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: upshot [command] [flags]")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n           %s\n", c.name, c.summary, c.args)
+		fmt.Fprintf(w, "  %-10s %s\n             %s\n", c.name, c.summary, c.args)
 	}
 	fmt.Fprintln(w, "\nThe config is TOML, by default in", "the user config folder (upshot/config.toml); --config or UPSHOT_CONFIG override it.")
 	fmt.Fprintln(w, "Credentials: B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY, or key_id and key in the config.")
