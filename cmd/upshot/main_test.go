@@ -234,3 +234,47 @@ func TestParseInterleaved(t *testing.T) {
 		t.Fatalf("pos %q json %v format %q err %v", pos, *j, *f, err)
 	}
 }
+
+func TestShareCommand(t *testing.T) {
+	e := newCLIEnv(t, "")
+	file := tempFile(t, "s.png", 100)
+	if code, _, errs := upshot(t, "upload", "--config", e.config, "--no-clipboard", file); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := upshot(t, "share", "--config", e.config, "--no-clipboard", "--expires", "2h", "shots/s.png")
+	if code != 0 || !strings.Contains(out, "X-Amz-Expires=7200") || !strings.Contains(out, "/shots/s.png?") {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errs)
+	}
+	code, _, errs = upshot(t, "share", "--config", e.config, "--expires", "200h", "shots/s.png")
+	if code != 2 || !strings.Contains(errs, "7 days") {
+		t.Fatalf("200h: exit %d, %q", code, errs)
+	}
+	code, _, errs = upshot(t, "share", "--config", e.config, "--no-clipboard", "shots/missing.png")
+	if code != 1 || !strings.Contains(errs, "shots/missing.png is not in bucket") {
+		t.Fatalf("missing key: exit %d, %q", code, errs)
+	}
+}
+
+func TestCDNSetupCommand(t *testing.T) {
+	e := newCLIEnv(t, "url_template = \"https://img.example.com/{key}\"\ndownload_url = \"https://f004.backblazeb2.com\"\n")
+	code, out, errs := upshot(t, "cdn-setup", "--config", e.config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"Type: CNAME   Name: img.example.com   Target: f004.backblazeb2.com",
+		`(http.host eq "img.example.com")`,
+		`concat("/file/` + e.srv.Bucket + `", http.request.uri.path)`,
+		"Cache-Control: public, max-age=31536000, immutable",
+		"https://img.example.com/shots/Screenshot%202026-11-22%20at%2010.15.00.png",
+		"https://f004.backblazeb2.com/file/" + e.srv.Bucket + "/shots/Screenshot%202026-11-22%20at%2010.15.00.png",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cdn-setup output lacks %q:\n%s", want, out)
+		}
+	}
+	e2 := newCLIEnv(t, "")
+	if code, _, errs := upshot(t, "cdn-setup", "--config", e2.config); code != 1 || !strings.Contains(errs, "--domain") {
+		t.Fatalf("without a domain: exit %d, %q", code, errs)
+	}
+}
