@@ -24,6 +24,7 @@ type uploadLine struct {
 	SHA1         string `json:"sha1"`
 	Size         int64  `json:"size"`
 	Deduplicated bool   `json:"deduplicated"`
+	LinkStatus   string `json:"link_status,omitempty"`
 }
 
 func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -68,10 +69,13 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			links = append(links, link)
 			if *asJSON {
 				line, _ := json.Marshal(uploadLine{File: r.res.File, Key: r.res.Key, URL: r.res.URL, Link: link,
-					SHA1: r.res.SHA1, Size: r.res.Size, Deduplicated: r.res.Deduplicated})
+					SHA1: r.res.SHA1, Size: r.res.Size, Deduplicated: r.res.Deduplicated, LinkStatus: r.res.LinkStatus})
 				fmt.Fprintf(stdout, "%s\n", line)
 			} else {
 				fmt.Fprintln(stdout, link)
+			}
+			if strings.HasPrefix(r.res.LinkStatus, "link broken") {
+				fmt.Fprintf(stderr, "upshot: warning: %s: uploaded, but %s\n", r.res.File, r.res.LinkStatus)
 			}
 		case uploader.IsConfigError(r.err) || errors.Is(r.err, uploader.ErrUnreachable):
 			// The same reason would repeat for every file: say it once.
