@@ -142,13 +142,52 @@ type localFile struct {
 // different, uploads with server-verified SHA1 and Content-MD5, confirms the
 // stored object with a HEAD, and returns its link. An identical object
 // already at the key is reused. Errors are *Error values with advice.
+// It is [Uploader.Prepare] followed by [Uploader.Send].
 func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
-	f, lf, err := u.open(ctx, req)
+	p, err := u.Prepare(ctx, req)
 	if err != nil {
 		return Result{}, err
 	}
-	defer f.Close()
+	defer p.Close()
+	return u.Send(ctx, p)
+}
 
+// Prepared is a file opened, hashed and sniffed, ready to send. A caller
+// can look at its hash (to skip content it already uploaded) before
+// sending. Close it when done; it is not safe for concurrent use.
+type Prepared struct {
+	f        *os.File
+	lf       *localFile
+	progress func(sent, total int64)
+}
+
+// SHA1 is the hex SHA1 of the bytes that will be uploaded.
+func (p *Prepared) SHA1() string { return p.lf.dig.whole.SHA1Hex() }
+
+// Size is the number of bytes that will be uploaded.
+func (p *Prepared) Size() int64 { return p.lf.size }
+
+// Name is the file name used for the key and the link text.
+func (p *Prepared) Name() string { return p.lf.name }
+
+// ContentType is the type sniffed from the content.
+func (p *Prepared) ContentType() string { return p.lf.contentType }
+
+// Close releases the file.
+func (p *Prepared) Close() error { return p.f.Close() }
+
+// Prepare opens the file and reads it once to hash and sniff it.
+func (u *Uploader) Prepare(ctx context.Context, req Request) (*Prepared, error) {
+	f, lf, err := u.open(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{f: f, lf: lf, progress: req.Progress}, nil
+}
+
+// Send uploads a prepared file; see [Uploader.Upload].
+func (u *Uploader) Send(ctx context.Context, p *Prepared) (Result, error) {
+	lf := p.lf
 	key, err := u.tmpl.Render(KeyInput{FileName: lf.name, Time: u.now(), SHA1: lf.dig.whole.SHA1})
 	if err != nil {
 		return Result{}, &Error{What: fmt.Sprintf("%s: cannot make an object key: %v", lf.path, err), Err: err,
@@ -157,7 +196,7 @@ func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
 	if err := u.probe(ctx, key); err != nil {
 		return Result{}, err
 	}
-	res, err := u.place(ctx, lf, key, req.Progress)
+	res, err := u.place(ctx, lf, key, p.progress)
 	if err != nil {
 		return Result{}, err
 	}
