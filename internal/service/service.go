@@ -1,0 +1,342 @@
+// Package service is Upshot's core: it takes files from the watcher, drops,
+// the clipboard and the command line alike, keeps each as a durable job in
+// the store, uploads it once, records it in the history and reports what
+// happens as events. The CLI and the window are thin layers over it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"upshot/uploader"
+	"upshot/uploader/store"
+)
+
+// jobStore is what the service needs from the store.
+type jobStore interface {
+	Enqueue(ctx context.Context, path string, size int64, mod time.Time, src store.Source) (store.Job, error)
+	Begin(ctx context.Context, path string, size int64, mod time.Time, src store.Source) (store.Job, error)
+	Claim(ctx context.Context, now time.Time) (store.Job, bool, error)
+	Complete(ctx context.Context, jobID int64, e store.Entry) (store.Entry, error)
+	Fail(ctx context.Context, jobID int64, errText string, retryAt time.Time) error
+	Reject(ctx context.Context, jobID int64, reason string) error
+	Release(ctx context.Context, jobID int64) error
+	Retry(ctx context.Context, jobID int64) error
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	FindUploaded(ctx context.Context, sha1 string, size int64, src store.Source) (store.Entry, bool, error)
+	FindByContent(ctx context.Context, sha1 string, size int64) (store.Entry, bool, error)
+	Paused(ctx context.Context) (bool, error)
+	SetPaused(ctx context.Context, paused bool) error
+}
+
+// fileUploader is what the service needs from the uploader.
+type fileUploader interface {
+	Prepare(ctx context.Context, req uploader.Request) (*uploader.Prepared, error)
+	Send(ctx context.Context, p *uploader.Prepared) (uploader.Result, error)
+}
+
+var (
+	_ jobStore     = (*store.Store)(nil)
+	_ fileUploader = (*uploader.Uploader)(nil)
+)
+
+// EventKind says what happened to a job.
+type EventKind int
+
+// Event kinds, in the order a job meets them.
+const (
+	Queued   EventKind = iota // the file is a durable job now
+	Started                   // a worker took the job
+	Progress                  // bytes sent (throttled)
+	Done                      // uploaded, or found already uploaded; Entry and Link are set
+	Failed                    // will be retried at RetryAt
+	Rejected                  // will not be retried without the user; Err says why
+	PauseChanged              // Paused says the new state
+)
+
+var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused"}
+
+func (k EventKind) String() string { return kindNames[k] }
+
+// Event is one report from the service.
+type Event struct {
+	Kind    EventKind
+	Job     store.Job
+	Entry   store.Entry   // Done
+	Link    uploader.Link // Done
+	Sent    int64         // Progress
+	Total   int64         // Progress
+	Err     error         // Failed, Rejected
+	RetryAt time.Time     // Failed
+	// Latency is, for Done, the time from the file being complete (or
+	// handed over) to its link being ready.
+	Latency time.Duration
+	Paused  bool // PauseChanged
+}
+
+// Options tune a Service.
+type Options struct {
+	// Concurrency bounds uploads at once; default 4.
+	Concurrency int
+	// OnEvent receives every event. It is called from the service's
+	// goroutines, several at once, and must return quickly (a GUI hands the
+	// event to its own thread; the CLI prints it).
+	OnEvent func(Event)
+	// Now replaces time.Now.
+	Now func() time.Time
+	// Backoff gives the wait before a failed job's next attempt; default
+	// store.Backoff.
+	Backoff func(attempt int) time.Duration
+}
+
+// Service runs the queue. Its methods are safe for concurrent use.
+type Service struct {
+	st   jobStore
+	up   fileUploader
+	opts Options
+
+	wake chan struct{} // a job may be due: workers look
+
+	mu    sync.Mutex
+	ready map[int64]time.Time // job → when its file was complete, for latency
+}
+
+// New makes a Service; call Run to start its workers.
+func New(st jobStore, up fileUploader, opts Options) *Service {
+	if opts.Concurrency < 1 {
+		opts.Concurrency = uploader.DefaultConcurrency
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = store.Backoff
+	}
+	if opts.OnEvent == nil {
+		opts.OnEvent = func(Event) {}
+	}
+	return &Service{st: st, up: up, opts: opts, wake: make(chan struct{}, 1), ready: map[int64]time.Time{}}
+}
+
+// Add makes the file a durable job and wakes a worker. ready is when the
+// file was known complete (zero: now); Done events measure latency from it.
+func (s *Service) Add(ctx context.Context, path string, src store.Source, ready time.Time) (store.Job, error) {
+	if ready.IsZero() {
+		ready = s.opts.Now()
+	}
+	size, mod := statFile(path)
+	job, err := s.st.Enqueue(ctx, path, size, mod, src)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("queue %s: %w", path, err)
+	}
+	s.mu.Lock()
+	s.ready[job.ID] = ready
+	s.mu.Unlock()
+	s.emit(Event{Kind: Queued, Job: job})
+	s.poke()
+	return job, nil
+}
+
+// Retry puts a failed or rejected job back in the queue now.
+func (s *Service) Retry(ctx context.Context, jobID int64) error {
+	if err := s.st.Retry(ctx, jobID); err != nil {
+		return err
+	}
+	s.poke()
+	return nil
+}
+
+// SetPaused pauses or resumes the queue. Uploads under way finish; no new
+// ones start while paused. The state is kept across restarts.
+func (s *Service) SetPaused(ctx context.Context, paused bool) error {
+	if err := s.st.SetPaused(ctx, paused); err != nil {
+		return err
+	}
+	s.emit(Event{Kind: PauseChanged, Paused: paused})
+	s.poke()
+	return nil
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) emit(ev Event) { s.opts.OnEvent(ev) }
+
+// statFile returns size and modification time, zero when unknown (the job
+// is queued anyway; the upload reports the problem).
+func statFile(path string) (int64, time.Time) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, time.Time{}
+	}
+	return fi.Size(), fi.ModTime()
+}
+
+// Run works the queue with Concurrency workers until ctx ends. A job being
+// uploaded when ctx ends goes back to the queue for the next run.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range s.opts.Concurrency {
+		wg.Go(func() { s.worker(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// worker claims due jobs until there are none, then waits for Add, Retry,
+// resume, the next retry time, or the end.
+func (s *Service) worker(ctx context.Context) {
+	for ctx.Err() == nil {
+		if paused, _ := s.st.Paused(ctx); !paused {
+			job, ok, err := s.st.Claim(ctx, s.opts.Now())
+			if err == nil && ok {
+				s.poke() // there may be more: wake another worker
+				s.process(ctx, job)
+				continue
+			}
+		}
+		s.idle(ctx)
+	}
+}
+
+// idle waits for a reason to look at the queue again.
+func (s *Service) idle(ctx context.Context) {
+	wait := time.Hour
+	if due, ok, err := s.st.NextDue(ctx); err == nil && ok {
+		wait = max(due.Sub(s.opts.Now()), 10*time.Millisecond)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-s.wake:
+	case <-t.C:
+	}
+}
+
+// process uploads one claimed job and records the outcome.
+func (s *Service) process(ctx context.Context, job store.Job) {
+	s.emit(Event{Kind: Started, Job: job})
+	entry, link, err := s.upload(ctx, job)
+	// Recording the outcome must not be cut short by shutdown.
+	rec := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		ready, ok := s.ready[job.ID]
+		delete(s.ready, job.ID)
+		s.mu.Unlock()
+		ev := Event{Kind: Done, Job: job, Entry: entry, Link: link}
+		if ok {
+			ev.Latency = s.opts.Now().Sub(ready)
+		}
+		s.emit(ev)
+	case ctx.Err() != nil:
+		// Shutting down: back to the queue, not counted as a failure.
+		_ = s.st.Release(rec, job.ID)
+	case isFinal(err):
+		_ = s.st.Reject(rec, job.ID, err.Error())
+		s.forget(job.ID)
+		s.emit(Event{Kind: Rejected, Job: job, Err: err})
+	default:
+		at := s.opts.Now().Add(s.opts.Backoff(job.Attempts))
+		_ = s.st.Fail(rec, job.ID, err.Error(), at)
+		s.emit(Event{Kind: Failed, Job: job, Err: err, RetryAt: at})
+	}
+}
+
+func (s *Service) forget(id int64) {
+	s.mu.Lock()
+	delete(s.ready, id)
+	s.mu.Unlock()
+}
+
+// isFinal reports failures that another attempt cannot fix: the file is
+// gone or unreadable. Everything else (offline, rate limits, a key being
+// fixed) is retried with backoff, so nothing is lost.
+func isFinal(err error) bool {
+	return errors.Is(err, uploader.ErrFile)
+}
+
+// upload does one job: prepare (hash), skip content already uploaded, send,
+// and complete the job with its history entry.
+func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploader.Link, error) {
+	var last atomic.Int64 // unix nanos of the last progress event
+	req := uploader.Request{Path: job.Path, Progress: func(sent, total int64) {
+		// Throttled: a progress bar needs no more than ~10 updates a second.
+		// Parts of a large file report from several goroutines.
+		now, prev := time.Now().UnixNano(), last.Load()
+		if (now-prev >= int64(100*time.Millisecond) || sent == total) && last.CompareAndSwap(prev, now) {
+			s.emit(Event{Kind: Progress, Job: job, Sent: sent, Total: total})
+		}
+	}}
+	p, err := s.up.Prepare(ctx, req)
+	if err != nil {
+		return store.Entry{}, uploader.Link{}, err
+	}
+	defer p.Close()
+	name := p.Name()
+	// Same content from the same source: uploaded already (a restart, a
+	// rescan, a file saved twice). Same content from elsewhere: reuse the
+	// object and its link.
+	prev, found, err := s.st.FindUploaded(ctx, p.SHA1(), p.Size(), job.Source)
+	if err == nil && !found {
+		prev, found, err = s.st.FindByContent(ctx, p.SHA1(), p.Size())
+	}
+	if err != nil {
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("look up history: %w", err)
+	}
+	e := store.Entry{File: job.Path, SHA1: p.SHA1(), Size: p.Size(), OriginalSHA1: p.SHA1(), OriginalSize: p.Size(),
+		ContentType: p.ContentType(), Source: job.Source, Time: s.opts.Now()}
+	if found {
+		e.Key, e.URL, e.Deduplicated, e.LinkStatus = prev.Key, prev.URL, true, prev.LinkStatus
+	} else {
+		res, err := s.up.Send(ctx, p)
+		if err != nil {
+			return store.Entry{}, uploader.Link{}, err
+		}
+		e.Key, e.URL, e.Deduplicated, e.LinkStatus = res.Key, res.URL, res.Deduplicated, res.LinkStatus
+	}
+	e, err = s.st.Complete(context.WithoutCancel(ctx), job.ID, e)
+	if err != nil {
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("record the upload of %s: %w", job.Path, err)
+	}
+	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, nil
+}
+
+// UploadNow uploads one file at once, outside the queue's workers, for the
+// command line: the job and its history entry are recorded as for any
+// other source, but a failure is reported to the caller and the job is
+// rejected rather than retried later behind the user's back.
+func (s *Service) UploadNow(ctx context.Context, path string, src store.Source) (store.Entry, uploader.Link, error) {
+	size, mod := statFile(path)
+	job, err := s.st.Begin(ctx, path, size, mod, src)
+	if err != nil {
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("record %s: %w", path, err)
+	}
+	entry, link, err := s.upload(ctx, job)
+	if err != nil {
+		reason := err.Error()
+		if ctx.Err() != nil {
+			reason = "not uploaded: " + context.Cause(ctx).Error()
+		}
+		_ = s.st.Reject(context.WithoutCancel(ctx), job.ID, reason)
+		return store.Entry{}, uploader.Link{}, err
+	}
+	return entry, link, nil
+}
+
+// LinkFor rebuilds the link of a history entry.
+func LinkFor(e store.Entry) uploader.Link {
+	return uploader.Link{URL: e.URL, Name: filepath.Base(e.File), ContentType: e.ContentType}
+}
