@@ -51,13 +51,13 @@ type EventKind int
 
 // Event kinds, in the order a job meets them.
 const (
-	Queued   EventKind = iota // the file is a durable job now
-	Started                   // a worker took the job
-	Progress                  // bytes sent (throttled)
-	Done                      // uploaded, or found already uploaded; Entry and Link are set
-	Failed                    // will be retried at RetryAt
-	Rejected                  // will not be retried without the user; Err says why
-	PauseChanged              // Paused says the new state
+	Queued       EventKind = iota // the file is a durable job now
+	Started                       // a worker took the job
+	Progress                      // bytes sent (throttled)
+	Done                          // uploaded, or found already uploaded; Entry and Link are set
+	Failed                        // will be retried at RetryAt
+	Rejected                      // will not be retried without the user; Err says why
+	PauseChanged                  // Paused says the new state
 )
 
 var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused"}
