@@ -78,6 +78,9 @@ type Server struct {
 	transport *http.Transport
 	client    *http.Client
 	tempDirs  []string // removed by Close
+	relaunch  func(context.Context) error // starts the process again as it was
+
+	mu sync.Mutex // guards stopped and the process fields during Stop/Restart
 
 	closeOnce sync.Once
 	closeErr  error
@@ -215,6 +218,7 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 		s.Endpoint = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
 		err = s.launch(ctx, bin, port, health, certArgs)
 		if err == nil {
+			s.relaunch = func(ctx context.Context) error { return s.launch(ctx, bin, port, health, certArgs) }
 			break
 		}
 		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
@@ -462,4 +466,28 @@ func (b *tailBuffer) tail() string {
 		return " (versitygw printed nothing)"
 	}
 	return "\nversitygw output (tail):\n" + out
+}
+
+// Stop stops the server process but keeps its port, credentials and data,
+// so that [Server.Restart] brings the same server back: an outage, as
+// clients see it (connections refused).
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.transport.CloseIdleConnections()
+	return s.stop()
+}
+
+// Restart starts a stopped server again on the same port with the same
+// credentials and data, and waits until it answers.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.exited:
+	default:
+		return errors.New("s3test: Restart of a server that is running: Stop it first")
+	}
+	s.cmd, s.exited, s.waitErr = nil, make(chan struct{}), nil
+	return s.relaunch(ctx)
 }

@@ -181,3 +181,29 @@ func TestBinaryEnv(t *testing.T) {
 		t.Fatalf("Binary() with a bad %s: err = %v, want advice to run scripts/deps.sh test", BinaryEnv, err)
 	}
 }
+
+func TestStopRestart(t *testing.T) {
+	s := Start(t, Options{})
+	key := "k"
+	put := func() error {
+		_, err := s.Client().PutObject(t.Context(), &s3.PutObjectInput{Bucket: &s.Bucket, Key: &key, Body: strings.NewReader("v")})
+		return err
+	}
+	if err := put(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(); err == nil {
+		t.Fatal("put succeeded while the server was stopped")
+	}
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Client().GetObject(t.Context(), &s3.GetObjectInput{Bucket: &s.Bucket, Key: &key})
+	if err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	out.Body.Close()
+}
