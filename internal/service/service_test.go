@@ -1,0 +1,219 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"upshot/uploader"
+	"upshot/uploader/s3test"
+	"upshot/uploader/store"
+)
+
+type env struct {
+	srv    *s3test.Server
+	proxy  *s3test.Proxy
+	st     *store.Store
+	up     *uploader.Uploader
+	svc    *Service
+	events chan Event
+}
+
+func newEnv(t *testing.T, opts Options) *env {
+	t.Helper()
+	e := &env{events: make(chan Event, 10000)}
+	e.srv = s3test.Start(t, s3test.Options{})
+	e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{})
+	cfg := &uploader.Config{Target: uploader.Target{Endpoint: e.proxy.URL, Bucket: e.srv.Bucket, KeyID: e.srv.AccessKey,
+		Key: uploader.NewSecret(e.srv.SecretKey), PathTemplate: "{name}{ext}"}}
+	cfg.SetDefaults()
+	p := uploader.Policy{Attempts: 2, Base: 10 * time.Millisecond, Max: 20 * time.Millisecond}
+	var err error
+	if e.up, err = uploader.New(cfg, uploader.Options{StateDir: t.TempDir(), Policy: &p}); err != nil {
+		t.Fatal(err)
+	}
+	if e.st, err = store.Open(t.Context(), filepath.Join(t.TempDir(), "upshot.db")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	opts.OnEvent = func(ev Event) { e.events <- ev }
+	e.svc = New(e.st, e.up, opts)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { e.svc.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return e
+}
+
+// await collects events until n jobs have reached Done or Rejected.
+func (e *env) await(t *testing.T, n int) map[string]Event {
+	t.Helper()
+	final := map[string]Event{}
+	timeout := time.After(60 * time.Second)
+	for len(final) < n {
+		select {
+		case ev := <-e.events:
+			if ev.Kind == Done || ev.Kind == Rejected {
+				if _, dup := final[ev.Job.Path]; dup {
+					t.Fatalf("%s finished twice", ev.Job.Path)
+				}
+				final[ev.Job.Path] = ev
+			}
+		case <-timeout:
+			t.Fatalf("only %d of %d jobs finished", len(final), n)
+		}
+	}
+	return final
+}
+
+func writeFiles(t *testing.T, dir string, n int) []string {
+	var paths []string
+	for i := range n {
+		b := make([]byte, 2048)
+		rand.Read(b)
+		p := filepath.Join(dir, fmt.Sprintf("f%04d.png", i))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+func countPuts(p *s3test.Proxy) int {
+	n := 0
+	for _, r := range p.Requests() {
+		if r.Method == http.MethodPut && r.BodyBytes > 0 && r.Status == 200 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestQueueUploadsEachOnce(t *testing.T) {
+	e := newEnv(t, Options{Concurrency: 4})
+	paths := writeFiles(t, t.TempDir(), 50)
+	for _, p := range paths {
+		if _, err := e.svc.Add(t.Context(), p, store.SourceWatch, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := e.await(t, len(paths))
+	for _, p := range paths {
+		ev := final[p]
+		if ev.Kind != Done || ev.Entry.Key != filepath.Base(p) || ev.Link.URL == "" || ev.Latency <= 0 {
+			t.Fatalf("%s: %+v", p, ev)
+		}
+	}
+	if n := countPuts(e.proxy); n != len(paths) {
+		t.Fatalf("%d PUTs for %d files", n, len(paths))
+	}
+	hist, _ := e.st.History(t.Context(), store.Query{})
+	if len(hist) != len(paths) {
+		t.Fatalf("%d history entries", len(hist))
+	}
+}
+
+func TestKnownContentIsNotUploadedAgain(t *testing.T) {
+	e := newEnv(t, Options{})
+	dir := t.TempDir()
+	p := writeFiles(t, dir, 1)[0]
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	first := e.await(t, 1)[p]
+	puts := countPuts(e.proxy)
+
+	// The same file saved again (new mtime), and a copy under another name
+	// from another source: neither goes over the network again.
+	now := time.Now().Add(time.Minute)
+	os.Chtimes(p, now, now)
+	copyPath := filepath.Join(dir, "copy.png")
+	b, _ := os.ReadFile(p)
+	os.WriteFile(copyPath, b, 0o644)
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	e.svc.Add(t.Context(), copyPath, store.SourceDrop, time.Time{})
+	final := e.await(t, 2)
+	for _, ev := range final {
+		if ev.Kind != Done || !ev.Entry.Deduplicated || ev.Entry.URL != first.Entry.URL {
+			t.Fatalf("%+v: want a deduplicated entry reusing %s", ev, first.Entry.URL)
+		}
+	}
+	if countPuts(e.proxy) != puts {
+		t.Fatal("known content was uploaded again")
+	}
+}
+
+func TestOutageRetriesWithoutUser(t *testing.T) {
+	e := newEnv(t, Options{Concurrency: 2, Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
+	if err := e.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	paths := writeFiles(t, t.TempDir(), 10)
+	for _, p := range paths {
+		e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	}
+	// Wait until every job has failed at least once, then bring it back.
+	failed := map[string]bool{}
+	for len(failed) < len(paths) {
+		ev := <-e.events
+		if ev.Kind == Done {
+			t.Fatalf("%s done while the server is down", ev.Job.Path)
+		}
+		if ev.Kind == Failed {
+			failed[ev.Job.Path] = true
+		}
+	}
+	if err := e.srv.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	final := e.await(t, len(paths))
+	for p, ev := range final {
+		if ev.Kind != Done {
+			t.Fatalf("%s: %v", p, ev.Kind)
+		}
+	}
+	counts, _ := e.st.Counts(t.Context())
+	if counts[store.StateDone] != len(paths) || counts[store.StateFailed]+counts[store.StateQueued]+counts[store.StateUploading] != 0 {
+		t.Fatalf("queue not drained: %v", counts)
+	}
+}
+
+func TestVanishedFileIsRejected(t *testing.T) {
+	e := newEnv(t, Options{})
+	p := filepath.Join(t.TempDir(), "gone.png")
+	e.svc.Add(t.Context(), p, store.SourceDrop, time.Time{})
+	ev := e.await(t, 1)[p]
+	if ev.Kind != Rejected || ev.Err == nil {
+		t.Fatalf("%+v, want rejected with a reason", ev)
+	}
+}
+
+func TestPauseHoldsTheQueue(t *testing.T) {
+	e := newEnv(t, Options{})
+	if err := e.svc.SetPaused(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	p := writeFiles(t, t.TempDir(), 1)[0]
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	// Queued, and nothing more while paused.
+	deadline := time.After(300 * time.Millisecond)
+	for waiting := true; waiting; {
+		select {
+		case ev := <-e.events:
+			if ev.Kind == Started || ev.Kind == Done {
+				t.Fatal("a job started while paused")
+			}
+		case <-deadline:
+			waiting = false
+		}
+	}
+	e.svc.SetPaused(t.Context(), false)
+	if ev := e.await(t, 1)[p]; ev.Kind != Done {
+		t.Fatalf("after resume: %v", ev.Kind)
+	}
+}
