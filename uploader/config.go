@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"upshot/internal/keyring"
 )
 
 // Environment variables Upshot reads.
@@ -43,7 +46,8 @@ type Config struct {
 
 	// Path is the file the config was read from ("" when built in code).
 	Path string `toml:"-"`
-	// KeySource says where the secret came from: "env", "config" or "".
+	// KeySource says where the secret came from: "env", "keyring",
+	// "config" or "".
 	KeySource string `toml:"-"`
 }
 
@@ -258,6 +262,12 @@ func (c *Config) applyEnv() {
 		c.Target.Key = NewSecret(v)
 		c.KeySource = "env"
 	}
+	if c.Target.Key.IsZero() && c.Target.KeyID != "" {
+		if v, err := keyring.Get(context.Background(), c.Target.KeyID); err == nil && v != "" {
+			c.Target.Key = NewSecret(v)
+			c.KeySource = "keyring"
+		}
+	}
 	c.SetDefaults()
 }
 
@@ -325,7 +335,7 @@ func (c *Config) Validate() error {
 		bad("target.key_id", "is empty", "set "+EnvKeyID+" or key_id to your application key's ID")
 	}
 	if t.Key.IsZero() {
-		bad("target.key", "no application key found", "set "+EnvKey+", or key = \"…\" in the config (then chmod 600 it)")
+		bad("target.key", "no application key found (environment, keyring or config file)", "set "+EnvKey+", save it in the settings window, or put key = \"…\" in the config (then chmod 600 it)")
 	}
 	if _, err := ParseKeyTemplate(t.PathTemplate); err != nil {
 		bad("target.path_template", err.Error(), "")

@@ -176,3 +176,34 @@ func TestParseSize(t *testing.T) {
 		t.Error("bad unit accepted")
 	}
 }
+
+func TestSaveRoundTrip(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	c, err := Load(writeConfig(t, goodConfig, 0o600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keyInFile := range []bool{true, false} {
+		p := filepath.Join(t.TempDir(), "sub", "config.toml")
+		if err := c.Save(p, keyInFile); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(p)
+		raw, _ := os.ReadFile(p)
+		if fi.Mode().Perm() != 0o600 || strings.Contains(string(raw), "K004supersecretvalue") != keyInFile {
+			t.Fatalf("keyInFile=%v: mode %v, file:\n%s", keyInFile, fi.Mode(), raw)
+		}
+		if !keyInFile {
+			t.Setenv(EnvKey, "from-env") // the key must come from somewhere
+		}
+		back, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Target.URLTemplate != c.Target.URLTemplate || back.Transfer.PartSize != c.Transfer.PartSize ||
+			back.Output.Format != c.Output.Format || len(back.Watch) != 1 || back.Watch[0].Include[0] != "*.png" {
+			t.Fatalf("round trip lost settings: %+v", back)
+		}
+	}
+}

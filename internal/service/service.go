@@ -98,8 +98,10 @@ type Options struct {
 // Service runs the queue. Its methods are safe for concurrent use.
 type Service struct {
 	st   jobStore
-	up   fileUploader
 	opts Options
+
+	upMu sync.RWMutex
+	up   fileUploader // replaced by SetUploader when settings change
 
 	wake chan struct{} // a job may be due: workers look
 
@@ -141,6 +143,21 @@ func (s *Service) Add(ctx context.Context, path string, src store.Source, ready 
 	s.emit(Event{Kind: Queued, Job: job})
 	s.poke()
 	return job, nil
+}
+
+// SetUploader switches to a new uploader (new settings); uploads under
+// way finish with the old one.
+func (s *Service) SetUploader(up fileUploader) {
+	s.upMu.Lock()
+	s.up = up
+	s.upMu.Unlock()
+	s.poke()
+}
+
+func (s *Service) uploader() fileUploader {
+	s.upMu.RLock()
+	defer s.upMu.RUnlock()
+	return s.up
 }
 
 // Retry puts a failed or rejected job back in the queue now.
@@ -280,7 +297,8 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 			s.emit(Event{Kind: Progress, Job: job, Sent: sent, Total: total})
 		}
 	}}
-	p, err := s.up.Prepare(ctx, req)
+	up := s.uploader()
+	p, err := up.Prepare(ctx, req)
 	if err != nil {
 		return store.Entry{}, uploader.Link{}, err
 	}
@@ -301,7 +319,7 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	if found {
 		e.Key, e.URL, e.Deduplicated, e.LinkStatus = prev.Key, prev.URL, true, prev.LinkStatus
 	} else {
-		res, err := s.up.Send(ctx, p)
+		res, err := up.Send(ctx, p)
 		if err != nil {
 			return store.Entry{}, uploader.Link{}, err
 		}

@@ -77,7 +77,7 @@ type Server struct {
 	out       *tailBuffer
 	transport *http.Transport
 	client    *http.Client
-	tempDirs  []string // removed by Close
+	tempDirs  []string                    // removed by Close
 	relaunch  func(context.Context) error // starts the process again as it was
 
 	mu sync.Mutex // guards stopped and the process fields during Stop/Restart

@@ -1,0 +1,83 @@
+package uploader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+
+	"upshot/internal/keyring"
+)
+
+// fileTarget mirrors Target for writing: the key is a plain string here,
+// and only set when the user chose to keep it in the file.
+type fileTarget struct {
+	Endpoint     string `toml:"endpoint"`
+	Region       string `toml:"region,omitempty"`
+	Bucket       string `toml:"bucket"`
+	KeyID        string `toml:"key_id,omitempty"`
+	Key          string `toml:"key,omitempty"`
+	PathStyle    bool   `toml:"path_style,omitempty"`
+	PathTemplate string `toml:"path_template"`
+	URLTemplate  string `toml:"url_template,omitempty"`
+	DownloadURL  string `toml:"download_url,omitempty"`
+	CacheControl string `toml:"cache_control,omitempty"`
+	VerifyLinks  *bool  `toml:"verify_links,omitempty"`
+	B2APIURL     string `toml:"b2_api_url,omitempty"`
+}
+
+type fileTransfer struct {
+	Concurrency        int   `toml:"concurrency,omitempty"`
+	PartSize           int64 `toml:"part_size,omitempty"`
+	MultipartThreshold int64 `toml:"multipart_threshold,omitempty"`
+}
+
+type fileConfig struct {
+	Target   fileTarget   `toml:"target"`
+	Output   Output       `toml:"output"`
+	Transfer fileTransfer `toml:"transfer"`
+	Watch    []Watch      `toml:"watch"`
+}
+
+// Save writes the config to path as TOML, atomically and with mode 0600.
+// With keyInFile the application key is written too; otherwise it is left
+// out (keep it in the keyring with [StoreKey], or in the environment).
+func (c *Config) Save(path string, keyInFile bool) error {
+	fc := fileConfig{
+		Target: fileTarget{Endpoint: c.Target.Endpoint, Region: c.Target.Region, Bucket: c.Target.Bucket, KeyID: c.Target.KeyID,
+			PathStyle: c.Target.PathStyle, PathTemplate: c.Target.PathTemplate, URLTemplate: c.Target.URLTemplate,
+			DownloadURL: c.Target.DownloadURL, CacheControl: c.Target.CacheControl, VerifyLinks: c.Target.VerifyLinks, B2APIURL: c.Target.B2APIURL},
+		Output:   c.Output,
+		Transfer: fileTransfer{Concurrency: c.Transfer.Concurrency, PartSize: int64(c.Transfer.PartSize), MultipartThreshold: int64(c.Transfer.MultipartThreshold)},
+		Watch:    c.Watch,
+	}
+	if keyInFile {
+		fc.Target.Key = c.Target.Key.Reveal()
+	}
+	var buf bytes.Buffer
+	buf.WriteString("# Upshot settings. See the README, \"Configure\".\n")
+	if err := toml.NewEncoder(&buf).Encode(fc); err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("save config to %s: %w", path, err)
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// StoreKey puts the application key in the OS keyring under its key ID.
+// It fails with keyring.ErrUnavailable where there is no keyring; the
+// caller may then keep the key in the (0600) config file instead.
+func StoreKey(ctx context.Context, keyID string, key Secret) error {
+	if keyID == "" || key.IsZero() {
+		return errors.New("store key: the key ID and key must both be set")
+	}
+	return keyring.Set(ctx, keyID, key.Reveal())
+}
