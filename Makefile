@@ -13,6 +13,7 @@ export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
 export LANG := C.UTF-8
 # Tests that need an X display start their own Xvfb; fail rather than skip.
 export UPSHOT_REQUIRE_DISPLAY := 1
+export UPSHOT_REQUIRE_EXIFTOOL := 1
 # Core packages that must build on every OS without cgo.
 CORE := ./uploader/... ./internal/... ./cmd/...
 
