@@ -42,6 +42,7 @@ type Config struct {
 	Target   Target   `toml:"target"`
 	Output   Output   `toml:"output"`
 	Transfer Transfer `toml:"transfer"`
+	Privacy  Privacy  `toml:"privacy"`
 	Watch    []Watch  `toml:"watch"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -96,11 +97,24 @@ type Transfer struct {
 	MultipartThreshold Size `toml:"multipart_threshold"`
 }
 
+// Privacy controls what leaves the machine besides the picture.
+type Privacy struct {
+	// StripMetadata removes Exif (GPS, camera, times), XMP, IPTC and text
+	// chunks from JPEG, PNG and WebP before upload, losslessly; nil means
+	// on.
+	StripMetadata *bool `toml:"strip_metadata"`
+}
+
+// Strips reports whether metadata is stripped by default.
+func (p Privacy) Strips() bool { return p.StripMetadata == nil || *p.StripMetadata }
+
 // Watch is one watched folder.
 type Watch struct {
 	Dir     string   `toml:"dir"`
 	Include []string `toml:"include"`
 	Poll    bool     `toml:"poll"`
+	// KeepMetadata uploads this folder's photos with their metadata.
+	KeepMetadata bool `toml:"keep_metadata"`
 }
 
 // Size is a byte count written in TOML as a number (bytes) or a string such

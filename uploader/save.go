@@ -40,6 +40,7 @@ type fileConfig struct {
 	Target   fileTarget   `toml:"target"`
 	Output   Output       `toml:"output"`
 	Transfer fileTransfer `toml:"transfer"`
+	Privacy  Privacy      `toml:"privacy"`
 	Watch    []Watch      `toml:"watch"`
 }
 
@@ -53,6 +54,7 @@ func (c *Config) Save(path string, keyInFile bool) error {
 			DownloadURL: c.Target.DownloadURL, CacheControl: c.Target.CacheControl, VerifyLinks: c.Target.VerifyLinks, B2APIURL: c.Target.B2APIURL},
 		Output:   c.Output,
 		Transfer: fileTransfer{Concurrency: c.Transfer.Concurrency, PartSize: int64(c.Transfer.PartSize), MultipartThreshold: int64(c.Transfer.MultipartThreshold)},
+		Privacy:  c.Privacy,
 		Watch:    c.Watch,
 	}
 	if keyInFile {

@@ -110,6 +110,10 @@ type Request struct {
 	// Progress, if set, is called with the bytes sent so far. It is called
 	// from the upload's goroutines, possibly several at once.
 	Progress func(sent, total int64)
+	// StripMetadata uploads JPEG, PNG and WebP files without their Exif,
+	// XMP, IPTC and text metadata (losslessly; orientation and colour
+	// profile kept). The local file is not changed.
+	StripMetadata bool
 }
 
 // Result describes a verified upload.
@@ -159,6 +163,15 @@ type Prepared struct {
 	f        *os.File
 	lf       *localFile
 	progress func(sent, total int64)
+	orig     origInfo
+	cleanup  func() // removes a stripped copy
+}
+
+// origInfo describes the local file when what is uploaded differs from it.
+type origInfo struct {
+	sha1     string
+	size     int64
+	stripped []string // what metadata was removed
 }
 
 // SHA1 is the hex SHA1 of the bytes that will be uploaded.
@@ -173,11 +186,66 @@ func (p *Prepared) Name() string { return p.lf.name }
 // ContentType is the type sniffed from the content.
 func (p *Prepared) ContentType() string { return p.lf.contentType }
 
-// Close releases the file.
-func (p *Prepared) Close() error { return p.f.Close() }
+// OriginalSHA1 is the hex SHA1 of the local file; it differs from SHA1
+// when metadata was stripped. Use it to recognise a file seen before.
+func (p *Prepared) OriginalSHA1() string {
+	if p.orig.sha1 != "" {
+		return p.orig.sha1
+	}
+	return p.SHA1()
+}
 
-// Prepare opens the file and reads it once to hash and sniff it.
+// OriginalSize is the local file's size.
+func (p *Prepared) OriginalSize() int64 {
+	if p.orig.sha1 != "" {
+		return p.orig.size
+	}
+	return p.Size()
+}
+
+// Stripped lists the metadata removed before upload ("Exif", "XMP", …).
+func (p *Prepared) Stripped() []string { return p.orig.stripped }
+
+// Close releases the file and removes any stripped copy.
+func (p *Prepared) Close() error {
+	err := p.f.Close()
+	if p.cleanup != nil {
+		p.cleanup()
+	}
+	return err
+}
+
+// Prepare opens the file and reads it once to hash and sniff it. With
+// StripMetadata, a JPEG, PNG or WebP is first copied without its metadata
+// to a temporary file, and that copy is what gets hashed and sent.
 func (u *Uploader) Prepare(ctx context.Context, req Request) (*Prepared, error) {
+	var orig origInfo
+	var cleanup func()
+	if req.StripMetadata {
+		stripped, info, done, err := stripToTemp(req.Path)
+		if err != nil {
+			return nil, err
+		}
+		if stripped != "" {
+			orig, cleanup = info, done
+			name := req.Name
+			if name == "" {
+				name = filepath.Base(req.Path)
+			}
+			path := req.Path
+			req.Path, req.Name = stripped, name
+			f, lf, err := u.open(ctx, req)
+			if err != nil {
+				cleanup()
+				if errors.Is(err, ErrFile) {
+					err = &Error{Kind: ErrFile, Err: err, What: path + ": cannot read the stripped copy: " + rootCause(err), Advice: "check free space in the temporary folder"}
+				}
+				return nil, err
+			}
+			lf.path = path
+			return &Prepared{f: f, lf: lf, progress: req.Progress, orig: orig, cleanup: cleanup}, nil
+		}
+	}
 	f, lf, err := u.open(ctx, req)
 	if err != nil {
 		return nil, err

@@ -93,6 +93,9 @@ type Options struct {
 	// Backoff gives the wait before a failed job's next attempt; default
 	// store.Backoff.
 	Backoff func(attempt int) time.Duration
+	// StripMetadata says whether a job's photo is uploaded without its
+	// metadata; nil strips every job's.
+	StripMetadata func(store.Job) bool
 }
 
 // Service runs the queue. Its methods are safe for concurrent use.
@@ -122,6 +125,9 @@ func New(st jobStore, up fileUploader, opts Options) *Service {
 	}
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(Event) {}
+	}
+	if opts.StripMetadata == nil {
+		opts.StripMetadata = func(store.Job) bool { return true }
 	}
 	return &Service{st: st, up: up, opts: opts, wake: make(chan struct{}, 1), ready: map[int64]time.Time{}}
 }
@@ -296,7 +302,7 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 		if (now-prev >= int64(100*time.Millisecond) || sent == total) && last.CompareAndSwap(prev, now) {
 			s.emit(Event{Kind: Progress, Job: job, Sent: sent, Total: total})
 		}
-	}}
+	}, StripMetadata: s.opts.StripMetadata(job)}
 	up := s.uploader()
 	p, err := up.Prepare(ctx, req)
 	if err != nil {
@@ -307,16 +313,17 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	// Same content from the same source: uploaded already (a restart, a
 	// rescan, a file saved twice). Same content from elsewhere: reuse the
 	// object and its link.
-	prev, found, err := s.st.FindUploaded(ctx, p.SHA1(), p.Size(), job.Source)
+	prev, found, err := s.st.FindUploaded(ctx, p.OriginalSHA1(), p.OriginalSize(), job.Source)
 	if err == nil && !found {
-		prev, found, err = s.st.FindByContent(ctx, p.SHA1(), p.Size())
+		prev, found, err = s.st.FindByContent(ctx, p.OriginalSHA1(), p.OriginalSize())
 	}
 	if err != nil {
 		return store.Entry{}, uploader.Link{}, fmt.Errorf("look up history: %w", err)
 	}
-	e := store.Entry{File: job.Path, SHA1: p.SHA1(), Size: p.Size(), OriginalSHA1: p.SHA1(), OriginalSize: p.Size(),
+	e := store.Entry{File: job.Path, SHA1: p.SHA1(), Size: p.Size(), OriginalSHA1: p.OriginalSHA1(), OriginalSize: p.OriginalSize(),
 		ContentType: p.ContentType(), Source: job.Source, Time: s.opts.Now()}
 	if found {
+		e.SHA1, e.Size = prev.SHA1, prev.Size // what the reused object holds
 		e.Key, e.URL, e.Deduplicated, e.LinkStatus = prev.Key, prev.URL, true, prev.LinkStatus
 	} else {
 		res, err := up.Send(ctx, p)

@@ -1,15 +1,24 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"upshot/uploader"
 	"upshot/uploader/s3test"
@@ -215,5 +224,65 @@ func TestPauseHoldsTheQueue(t *testing.T) {
 	e.svc.SetPaused(t.Context(), false)
 	if ev := e.await(t, 1)[p]; ev.Kind != Done {
 		t.Fatalf("after resume: %v", ev.Kind)
+	}
+}
+
+// photoWithGPS is a real JPEG with an Exif segment naming a GPS position.
+func photoWithGPS(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 5), 128, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	// Exif APP1 right after SOI: a TIFF header and an IFD0 with no entries,
+	// followed by a GPS marker string as a tool would leave in MakerNotes.
+	payload := append([]byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"), []byte("GPSLatitude 52.37N")...)
+	seg := []byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	out := append([]byte{0xFF, 0xD8}, seg...)
+	out = append(out, payload...)
+	return append(out, buf.Bytes()[2:]...)
+}
+
+func TestMetadataStrippedAndDeduped(t *testing.T) {
+	e := newEnv(t, Options{})
+	photo := photoWithGPS(t)
+	p := filepath.Join(t.TempDir(), "holiday.jpg")
+	os.WriteFile(p, photo, 0o644)
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	ev := e.await(t, 1)[p]
+	if ev.Kind != Done {
+		t.Fatalf("%+v", ev)
+	}
+	out, err := e.srv.Client().GetObject(t.Context(), &s3.GetObjectInput{Bucket: &e.srv.Bucket, Key: &ev.Entry.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploaded, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if bytes.Contains(uploaded, []byte("Exif")) || bytes.Contains(uploaded, []byte("GPSLatitude")) {
+		t.Fatal("the uploaded photo still carries its Exif/GPS")
+	}
+	a, err1 := jpeg.Decode(bytes.NewReader(photo))
+	b, err2 := jpeg.Decode(bytes.NewReader(uploaded))
+	if err1 != nil || err2 != nil || !bytes.Equal(a.(*image.YCbCr).Y, b.(*image.YCbCr).Y) {
+		t.Fatalf("pixels differ after stripping (%v, %v)", err1, err2)
+	}
+	orig := sha1.Sum(photo)
+	if ev.Entry.OriginalSHA1 != hex.EncodeToString(orig[:]) || ev.Entry.SHA1 == ev.Entry.OriginalSHA1 || ev.Entry.Size != int64(len(uploaded)) {
+		t.Fatalf("history: original %s uploaded %s size %d", ev.Entry.OriginalSHA1, ev.Entry.SHA1, ev.Entry.Size)
+	}
+	// The same photo again is recognised by its original hash.
+	puts := countPuts(e.proxy)
+	now := time.Now().Add(time.Minute)
+	os.Chtimes(p, now, now)
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	if again := e.await(t, 1)[p]; !again.Entry.Deduplicated || countPuts(e.proxy) != puts {
+		t.Fatalf("second upload of the same photo: %+v", again.Entry)
 	}
 }
