@@ -48,7 +48,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"upload", "[--config F] [--json] [--no-clipboard] [--format url|markdown|html|bbcode] FILE…", "upload files and print their links", runUpload},
+		{"watch", "[--config F] [--json] [--no-clipboard] [DIR…]", "watch folders and upload every new file (headless)", runWatch},
 		{"check", "[--config F] [--json]", "test the configuration against the real endpoint", runCheck},
+		{"history", "[--json] [--search TEXT] [--limit N] [--deleted]", "list past uploads, newest first", runHistory},
+		{"delete", "[--config F] [--yes] [--force] KEY", "delete an uploaded object from the bucket", runDelete},
 		{"share", "[--config F] [--expires DUR] [--no-clipboard] KEY", "print an expiring link to a private object (at most 7 days)", runShare},
 		{"cdn-setup", "[--config F] [--domain D]", "print the DNS, rewrite rule and caching for a custom domain", runCDNSetup},
 		{"version", "", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"upshot/internal/clipboard"
+	"upshot/internal/service"
 	"upshot/uploader"
+	"upshot/uploader/store"
 )
 
 // uploadLine is one line of "upshot upload --json".
@@ -33,6 +35,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	noClip := fs.Bool("no-clipboard", false, "do not put the links on the clipboard")
 	formatName := fs.String("format", "", "link format: url, markdown, html or bbcode (default: output.format from the config)")
+	keepMeta := fs.Bool("keep-metadata", false, "upload photos with their Exif/XMP metadata (GPS included)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -56,7 +59,26 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	results := uploadAll(ctx, cancel, up, files, cfg.Transfer.Concurrency)
+	strip := cfg.Privacy.Strips() && !*keepMeta
+	send := func(ctx context.Context, path string) (uploadLine, uploader.Link, error) {
+		res, err := up.Upload(ctx, uploader.Request{Path: path, StripMetadata: strip})
+		return uploadLine{File: res.File, Key: res.Key, URL: res.URL, SHA1: res.SHA1, Size: res.Size,
+			Deduplicated: res.Deduplicated, LinkStatus: res.LinkStatus}, res.Link, err
+	}
+	// Uploads go into the history (and are recognised next time) when the
+	// data dir can hold it; without it they still work.
+	if st, err := openStore(ctx); err != nil {
+		fmt.Fprintf(stderr, "upshot: warning: uploading without history: %s\n", oneLine(err))
+	} else {
+		defer st.Close()
+		svc := service.New(st, up, service.Options{StripMetadata: func(store.Job) bool { return strip }})
+		send = func(ctx context.Context, path string) (uploadLine, uploader.Link, error) {
+			e, link, err := svc.UploadNow(ctx, path, store.SourceCLI)
+			return uploadLine{File: path, Key: e.Key, URL: e.URL, SHA1: e.SHA1, Size: e.Size,
+				Deduplicated: e.Deduplicated, LinkStatus: e.LinkStatus}, link, err
+		}
+	}
+	results := uploadAll(ctx, cancel, send, files, cfg.Transfer.Concurrency)
 
 	code = exitOK
 	var links []string
@@ -65,17 +87,17 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		r := <-ch
 		switch {
 		case r.err == nil:
-			link := r.res.Link.Format(format)
+			link := r.link.Format(format)
 			links = append(links, link)
 			if *asJSON {
-				line, _ := json.Marshal(uploadLine{File: r.res.File, Key: r.res.Key, URL: r.res.URL, Link: link,
-					SHA1: r.res.SHA1, Size: r.res.Size, Deduplicated: r.res.Deduplicated, LinkStatus: r.res.LinkStatus})
+				r.line.Link = link
+				line, _ := json.Marshal(r.line)
 				fmt.Fprintf(stdout, "%s\n", line)
 			} else {
 				fmt.Fprintln(stdout, link)
 			}
-			if strings.HasPrefix(r.res.LinkStatus, "link broken") {
-				fmt.Fprintf(stderr, "upshot: warning: %s: uploaded, but %s\n", r.res.File, r.res.LinkStatus)
+			if strings.HasPrefix(r.line.LinkStatus, "link broken") {
+				fmt.Fprintf(stderr, "upshot: warning: %s: uploaded, but %s\n", r.line.File, r.line.LinkStatus)
 			}
 		case uploader.IsConfigError(r.err) || errors.Is(r.err, uploader.ErrUnreachable):
 			// The same reason would repeat for every file: say it once.
@@ -113,14 +135,15 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 type uploadResult struct {
-	res uploader.Result
-	err error
+	line uploadLine
+	link uploader.Link
+	err  error
 }
 
 // uploadAll uploads files, at most n at once, and returns one channel per
 // file, in order, each receiving that file's result. A configuration error
 // (bad key, missing bucket) or an unreachable endpoint cancels the rest.
-func uploadAll(ctx context.Context, cancel context.CancelCauseFunc, up *uploader.Uploader, files []string, n int) []chan uploadResult {
+func uploadAll(ctx context.Context, cancel context.CancelCauseFunc, send func(context.Context, string) (uploadLine, uploader.Link, error), files []string, n int) []chan uploadResult {
 	out := make([]chan uploadResult, len(files))
 	for i := range out {
 		out[i] = make(chan uploadResult, 1)
@@ -140,11 +163,11 @@ func uploadAll(ctx context.Context, cancel context.CancelCauseFunc, up *uploader
 				out[i] <- uploadResult{err: context.Cause(ctx)}
 				return
 			}
-			res, err := up.Upload(ctx, uploader.Request{Path: f})
+			line, link, err := send(ctx, f)
 			if uploader.IsConfigError(err) || errors.Is(err, uploader.ErrUnreachable) {
 				cancel(context.Canceled)
 			}
-			out[i] <- uploadResult{res: res, err: err}
+			out[i] <- uploadResult{line: line, link: link, err: err}
 		})
 	}
 	return out

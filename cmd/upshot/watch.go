@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"upshot/internal/clipboard"
+	"upshot/internal/instance"
+	"upshot/internal/service"
+	"upshot/uploader"
+	"upshot/uploader/store"
+	"upshot/watcher"
+)
+
+// watchLine is one line of "upshot watch --json".
+type watchLine struct {
+	uploadLine
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("watch", stderr)
+	configPath := fs.String("config", uploader.DefaultConfigPath(), "config file")
+	asJSON := fs.Bool("json", false, "print one JSON object per upload")
+	noClip := fs.Bool("no-clipboard", false, "do not put links on the clipboard")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	cfg, up, code := setup(*configPath, stderr)
+	if up == nil {
+		return code
+	}
+	folders, err := watchFolders(cfg, dirs)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
+		return exitUsage
+	}
+	format, _ := uploader.ParseFormat(cfg.Output.Format)
+
+	lock, err := instance.Acquire(uploader.DataDir())
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
+		return exitFailed
+	}
+	defer lock.Release()
+	st, err := openStore(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return exitFailed
+	}
+	defer st.Close()
+	if n, err := st.Recover(ctx); err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return exitFailed
+	} else if n > 0 {
+		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", n)
+	}
+
+	p := &printer{out: stdout, errw: stderr, json: *asJSON, format: format}
+	if !*noClip {
+		p.clip = clipboard.New(clipboard.Options{Persist: true})
+	}
+	svc := service.New(st, up, service.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
+		StripMetadata: func(job store.Job) bool { return stripFor(cfg, job.Path) }})
+
+	for _, f := range folders {
+		// A folder seen for the first time is watched from now on: its
+		// existing files are not uploaded behind the user's back.
+		if wm, err := st.Watermark(ctx, f.Dir); err == nil && wm.IsZero() {
+			_ = st.SetWatermark(ctx, f.Dir, time.Now())
+		}
+	}
+	w, err := watcher.New(watcher.Options{
+		Folders: folders,
+		Known: func(path string, size int64, mod time.Time) bool {
+			seen, err := st.SeenFile(ctx, path, size, mod)
+			return err == nil && seen
+		},
+		Watermark: func(dir string) time.Time {
+			wm, _ := st.Watermark(ctx, dir)
+			return wm
+		},
+		OnError: func(err error) { fmt.Fprintf(stderr, "upshot: %v\n", err) },
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
+		return exitUsage
+	}
+	names := make([]string, len(folders))
+	for i, f := range folders {
+		names[i] = f.Dir
+	}
+	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", strings.Join(names, ", "))
+
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = svc.Run(ctx) })
+	wg.Go(func() { _ = w.Run(ctx) })
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return exitOK
+		case ev := <-w.Events():
+			if _, err := svc.Add(ctx, ev.Path, store.SourceWatch, ev.Ready); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(stderr, "upshot: %v\n", err)
+			}
+		}
+	}
+}
+
+// stripFor says whether a watched file's metadata is stripped: yes unless
+// turned off globally, or for the configured folder the file is in.
+func stripFor(cfg *uploader.Config, path string) bool {
+	if !cfg.Privacy.Strips() {
+		return false
+	}
+	for _, w := range cfg.Watch {
+		rel, err := filepath.Rel(expandHome(w.Dir), path)
+		if w.KeepMetadata && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return false
+		}
+	}
+	return true
+}
+
+// watchFolders is the DIRs given, or the config's [[watch]] folders.
+func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error) {
+	var out []watcher.Folder
+	for _, d := range dirs {
+		out = append(out, watcher.Folder{Dir: expandHome(d)})
+	}
+	if len(out) == 0 {
+		for _, w := range cfg.Watch {
+			out = append(out, watcher.Folder{Dir: expandHome(w.Dir), Include: w.Include, Poll: w.Poll})
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no folders to watch: name them (upshot watch ~/Pictures/Screenshots) or add [[watch]] dir = \"…\" to the config")
+	}
+	return out, nil
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// openStore opens the queue and history in the data dir.
+func openStore(ctx context.Context) (*store.Store, error) {
+	path := filepath.Join(uploader.DataDir(), "upshot.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open the queue and history at %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// printer turns service events into output lines; safe for concurrent use.
+type printer struct {
+	mu       sync.Mutex
+	out      io.Writer
+	errw     io.Writer
+	json     bool
+	format   uploader.Format
+	clip     *clipboard.Clipboard
+	clipWarn bool
+}
+
+func (p *printer) event(ev service.Event) {
+	switch ev.Kind {
+	case service.Done:
+		link := ev.Link.Format(p.format)
+		p.mu.Lock()
+		if p.json {
+			line, _ := json.Marshal(watchLine{uploadLine: uploadLine{File: ev.Entry.File, Key: ev.Entry.Key, URL: ev.Entry.URL, Link: link,
+				SHA1: ev.Entry.SHA1, Size: ev.Entry.Size, Deduplicated: ev.Entry.Deduplicated, LinkStatus: ev.Entry.LinkStatus},
+				LatencyMS: float64(ev.Latency.Microseconds()) / 1000})
+			fmt.Fprintf(p.out, "%s\n", line)
+		} else {
+			fmt.Fprintln(p.out, link)
+		}
+		p.mu.Unlock()
+		if p.clip != nil {
+			if err := p.clip.WriteText(context.Background(), link); err != nil {
+				p.mu.Lock()
+				if !p.clipWarn {
+					p.clipWarn = true
+					fmt.Fprintf(p.errw, "upshot: warning: links will not go to the clipboard: %s\n", oneLine(err))
+				}
+				p.mu.Unlock()
+			}
+		}
+	case service.Failed:
+		p.mu.Lock()
+		fmt.Fprintf(p.errw, "upshot: %s: %s; retrying at %s\n", ev.Job.Path, oneLine(ev.Err), ev.RetryAt.Format("15:04:05"))
+		p.mu.Unlock()
+	case service.Rejected:
+		p.mu.Lock()
+		fmt.Fprintf(p.errw, "upshot: %s\n", oneLine(ev.Err))
+		p.mu.Unlock()
+	}
+}
