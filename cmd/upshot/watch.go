@@ -74,9 +74,12 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	for _, f := range folders {
 		// A folder seen for the first time is watched from now on: its
-		// existing files are not uploaded behind the user's back.
+		// existing files are not uploaded behind the user's back. File
+		// times come from the kernel's coarse clock, which can lag
+		// time.Now by a few milliseconds: a second of slack keeps a file
+		// saved right at start-up from looking old.
 		if wm, err := st.Watermark(ctx, f.Dir); err == nil && wm.IsZero() {
-			_ = st.SetWatermark(ctx, f.Dir, time.Now())
+			_ = st.SetWatermark(ctx, f.Dir, time.Now().Add(-time.Second))
 		}
 	}
 	w, err := watcher.New(watcher.Options{

@@ -220,23 +220,35 @@ func (s *Service) Run(ctx context.Context) error {
 // resume, the next retry time, or the end.
 func (s *Service) worker(ctx context.Context) {
 	for ctx.Err() == nil {
-		if paused, _ := s.st.Paused(ctx); !paused {
-			job, ok, err := s.st.Claim(ctx, s.opts.Now())
+		paused, err := s.st.Paused(ctx)
+		if err == nil && !paused {
+			var job store.Job
+			var ok bool
+			job, ok, err = s.st.Claim(ctx, s.opts.Now())
 			if err == nil && ok {
 				s.poke() // there may be more: wake another worker
 				s.process(ctx, job)
 				continue
 			}
 		}
-		s.idle(ctx)
+		s.idle(ctx, paused, err != nil)
 	}
 }
 
-// idle waits for a reason to look at the queue again.
-func (s *Service) idle(ctx context.Context) {
+// idle waits for a reason to look at the queue again: Add, Retry or
+// resume (through wake), the next job falling due, or the end. After a
+// store error it waits a little before trying again.
+func (s *Service) idle(ctx context.Context, paused, failed bool) {
 	wait := time.Hour
-	if due, ok, err := s.st.NextDue(ctx); err == nil && ok {
-		wait = max(due.Sub(s.opts.Now()), 10*time.Millisecond)
+	switch {
+	case failed:
+		wait = time.Second
+	case paused:
+		// Only SetPaused (through wake) ends a pause.
+	default:
+		if due, ok, err := s.st.NextDue(ctx); err == nil && ok {
+			wait = max(due.Sub(s.opts.Now()), 10*time.Millisecond)
+		}
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()

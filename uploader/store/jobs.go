@@ -371,11 +371,12 @@ func (s *Store) Recover(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// NextDue reports the earliest NextAttempt among failed jobs, for a timer
-// that wakes the workers; ok is false when no job is failed.
+// NextDue reports the earliest NextAttempt among queued and failed jobs,
+// for a timer that wakes the workers (a queued job is due at once); ok is
+// false when no job is waiting.
 func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	var ns sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT min(next_attempt) FROM jobs WHERE state = 'failed'`).Scan(&ns); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT min(next_attempt) FROM jobs INDEXED BY jobs_due WHERE state IN ('queued', 'failed')`).Scan(&ns); err != nil {
 		return time.Time{}, false, fmt.Errorf("next due job: %w", err)
 	}
 	if !ns.Valid {

@@ -570,8 +570,9 @@ func TestCountsJobsAndNextDue(t *testing.T) {
 	if err != nil || len(q) != 2 || q[0].ID < q[1].ID {
 		t.Errorf("Jobs(queued, 2) = %+v, %v; want 2, newest first", q, err)
 	}
-	if next, ok, err := s.NextDue(ctx); !ok || err != nil || !next.Equal(later) {
-		t.Errorf("NextDue = %v, %v, %v", next, ok, err)
+	// Queued jobs are due at once, before the failed one's retry.
+	if next, ok, err := s.NextDue(ctx); !ok || err != nil || next.After(time.Now()) {
+		t.Errorf("NextDue = %v, %v, %v; want a time not after now", next, ok, err)
 	}
 }
 
