@@ -28,11 +28,30 @@ type ClientOptions struct {
 // It honours HTTPS_PROXY and AWS_CA_BUNDLE (users behind a TLS-inspecting
 // proxy need both) and never turns certificate checks off.
 func newHTTPClient(extraPEM []byte) (*http.Client, error) {
+	pool, err := rootPool(extraPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: newTransport(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool})}, nil
+}
+
+// rootPool is the system pool plus AWS_CA_BUNDLE and extraPEM. With
+// neither, it returns nil, which makes crypto/tls load the system pool
+// itself, lazily, on the first https connection: a run that talks plain
+// http to a local server never parses a certificate.
+func rootPool(extraPEM []byte) (*x509.CertPool, error) {
+	bundle := os.Getenv("AWS_CA_BUNDLE")
+	if bundle == os.Getenv("SSL_CERT_FILE") {
+		bundle = "" // already the system pool's source
+	}
+	if bundle == "" && len(extraPEM) == 0 {
+		return nil, nil
+	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if bundle := os.Getenv("AWS_CA_BUNDLE"); bundle != "" {
+	if bundle != "" {
 		pem, err := os.ReadFile(bundle)
 		if err != nil {
 			return nil, fmt.Errorf("read AWS_CA_BUNDLE: %w (point it at a PEM file, or unset it)", err)
@@ -44,7 +63,7 @@ func newHTTPClient(extraPEM []byte) (*http.Client, error) {
 	if len(extraPEM) > 0 && !pool.AppendCertsFromPEM(extraPEM) {
 		return nil, fmt.Errorf("the extra CA certificates hold no PEM certificate")
 	}
-	return &http.Client{Transport: newTransport(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool})}, nil
+	return pool, nil
 }
 
 func newTransport(tc *tls.Config) *http.Transport {

@@ -39,9 +39,13 @@ func compositeSHA1(parts []Digest) string {
 	return fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(parts))
 }
 
-// hashBlockSize is the read size of the hashing pass. Blocks never straddle a
-// part boundary.
+// hashBlockSize is the largest read of the hashing pass. Blocks never
+// straddle a part boundary.
 const hashBlockSize = 1 << 20
+
+// blockPool recycles hashing buffers across files, so a burst of small
+// files does not allocate (and collect) megabytes per file.
+var blockPool = sync.Pool{New: func() any { return new([hashBlockSize]byte) }}
 
 // fileDigests is the result of the single hashing pass over a file.
 type fileDigests struct {
@@ -69,11 +73,24 @@ func hashFile(ctx context.Context, r io.ReaderAt, size, partSize int64) (fileDig
 		part int // index into out.parts, or -1
 		last bool
 	}
-	const inFlight = 4
-	free := make(chan []byte, inFlight)
-	for range inFlight {
-		free <- make([]byte, hashBlockSize)
+	// Small files use one block; larger ones keep four in flight so
+	// reading and both hashes overlap.
+	inFlight := 4
+	if size <= hashBlockSize {
+		inFlight = 1
 	}
+	free := make(chan []byte, inFlight)
+	var owned []*[hashBlockSize]byte
+	for range inFlight {
+		b := blockPool.Get().(*[hashBlockSize]byte)
+		owned = append(owned, b)
+		free <- b[:]
+	}
+	defer func() {
+		for _, b := range owned {
+			blockPool.Put(b)
+		}
+	}()
 	done := make(chan []byte, 2*inFlight)
 	shaC := make(chan block, inFlight)
 	md5C := make(chan block, inFlight)
