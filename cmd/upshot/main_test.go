@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"image"
+	pngenc "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,7 +116,11 @@ func TestUploadJSON(t *testing.T) {
 func TestUploadFormatsAndFlagOrder(t *testing.T) {
 	e := newCLIEnv(t, "[output]\nformat = \"html\"\n")
 	png := filepath.Join(t.TempDir(), "pic.png")
-	os.WriteFile(png, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o644)
+	var img bytes.Buffer
+	if err := pngenc.Encode(&img, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(png, img.Bytes(), 0o644)
 	url := e.srv.Endpoint + "/" + e.srv.Bucket + "/shots/pic.png"
 	for _, c := range []struct {
 		args []string
