@@ -336,7 +336,7 @@ func planPartSize(size, want int64) int64 {
 // when the content says nothing more specific.
 func sniff(f io.ReaderAt, name string, size int64) string {
 	if size == 0 {
-		if t := mime.TypeByExtension(filepath.Ext(name)); t != "" {
+		if t := typeByExtension(name); t != "" {
 			return t
 		}
 		return "application/octet-stream"
@@ -347,11 +347,29 @@ func sniff(f io.ReaderAt, name string, size int64) string {
 	}
 	t := m.String()
 	if m.Is("application/octet-stream") || m.Is("text/plain") {
-		if byExt := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); byExt != "" {
+		if byExt := typeByExtension(name); byExt != "" {
 			return byExt
 		}
 	}
 	return t
+}
+
+// commonTypes answers for the usual extensions without loading the
+// system's MIME database, which mime.TypeByExtension reads on first use.
+var commonTypes = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+	".avif": "image/avif", ".heic": "image/heic", ".svg": "image/svg+xml", ".bmp": "image/bmp", ".tif": "image/tiff",
+	".tiff": "image/tiff", ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
+	".pdf": "application/pdf", ".zip": "application/zip", ".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+	".json": "application/json", ".html": "text/html; charset=utf-8", ".bin": "application/octet-stream",
+}
+
+func typeByExtension(name string) string {
+	ext := strings.ToLower(filepath.Ext(name))
+	if t, ok := commonTypes[ext]; ok {
+		return t
+	}
+	return mime.TypeByExtension(ext)
 }
 
 // maxSuffix bounds the name-1, name-2 … search.
