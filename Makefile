@@ -10,28 +10,38 @@ ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
-export LANG := C.UTF-8
+# Fyne reads the locale at start-up and logs an error for C.UTF-8 (it
+# shortens it to "C", which is not a language tag); plain C is quiet.
+export LANG := C
 # Tests that need an X display start their own Xvfb; fail rather than skip.
 export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1
-# Core packages that must build on every OS without cgo.
-CORE := ./uploader/... ./internal/... ./cmd/...
+# Everything but the window (app, cmd/upshot-desktop and its benchmark),
+# which needs cgo: it must build on every OS without cgo.
+CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/appbench')
 
-.PHONY: all build run test lint crossbuild bench deps-test clean
+.PHONY: all build run test lint crossbuild bench package deps-test clean FORCE
 
 all: build
 
+# upshot is the command line; upshot-desktop, beside it, is the window that
+# "upshot" with no subcommand starts.
 bin/upshot: FORCE
-	@scripts/deps.sh build >/dev/null
 	$(GO) build -o bin/upshot ./cmd/upshot
 
-FORCE:
+bin/upshot-desktop: FORCE
+	@scripts/deps.sh build >/dev/null
+	$(GO) build -o bin/upshot-desktop ./cmd/upshot-desktop
 
-build: bin/upshot
+build: bin/upshot bin/upshot-desktop
 
-run: bin/upshot
+run:
 	@scripts/deps.sh run >/dev/null
+	@$(MAKE) --no-print-directory build
 	@scripts/run.sh
+
+package:
+	@scripts/package.sh
 
 deps-test:
 	@scripts/deps.sh test >/dev/null
@@ -57,4 +67,4 @@ bench:
 	@scripts/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -39,7 +39,7 @@ func Start(tb testing.TB, width, height int) string {
 func StartServer(width, height int) (display string, stop func(), err error) {
 	xvfb, err := exec.LookPath("Xvfb")
 	if err != nil {
-		return "", nil, fmt.Errorf("Xvfb is not installed (apt-get install xvfb, or run make test): %w", err)
+		return "", nil, fmt.Errorf("no Xvfb: install it (apt-get install xvfb, or run make test): %w", err)
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -73,5 +73,5 @@ func StartServer(width, height int) (display string, stop func(), err error) {
 	case <-time.After(30 * time.Second):
 	}
 	stop()
-	return "", nil, fmt.Errorf("Xvfb reported no display number: %s", strings.TrimSpace(xlog.String()))
+	return "", nil, fmt.Errorf("the X server (Xvfb) reported no display number: %s", strings.TrimSpace(xlog.String()))
 }

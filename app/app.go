@@ -1,0 +1,210 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/BurntSushi/toml"
+
+	"upshot/assets"
+	"upshot/internal/clipboard"
+	"upshot/internal/instance"
+	"upshot/internal/service"
+	"upshot/uploader"
+	"upshot/uploader/store"
+)
+
+// ID is the app's identifier, as in FyneApp.toml. Fyne files the app's
+// preferences under it.
+const ID = "app.upshot.desktop"
+
+// ErrNoDisplay is returned by Run when there is no display to open the
+// window on.
+var ErrNoDisplay = errors.New("no display: DISPLAY and WAYLAND_DISPLAY are unset, so the window cannot open " +
+	"(run upshot in a desktop session, or use a subcommand such as upshot watch, which needs no display)")
+
+// Options configure Run.
+type Options struct {
+	// ConfigPath is the settings file; default uploader.DefaultConfigPath().
+	ConfigPath string
+	// DataDir holds the queue, history, thumbnails and clipboard images;
+	// default uploader.DataDir().
+	DataDir string
+	// Client tunes the uploader's HTTP client (extra CAs).
+	Client uploader.ClientOptions
+	// Stdout receives the test hooks' reports (see testhook.go).
+	Stdout io.Writer
+}
+
+// Run opens Upshot's window and runs it until the user quits or ctx ends.
+// It takes the instance lock, so that one process at a time runs the
+// upload queue (the window or "upshot watch").
+func Run(ctx context.Context, opts Options) error {
+	if opts.ConfigPath == "" {
+		opts.ConfigPath = uploader.DefaultConfigPath()
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = uploader.DataDir()
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return ErrNoDisplay
+	}
+	lock, err := instance.Acquire(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := store.Open(ctx, filepath.Join(opts.DataDir, "upshot.db"))
+	if err != nil {
+		return fmt.Errorf("open the queue and history in %s: %w", opts.DataDir, err)
+	}
+	defer st.Close()
+	if _, err := st.Recover(ctx); err != nil {
+		return err
+	}
+	cfg, cfgErr := uploader.Load(opts.ConfigPath)
+	var draft *uploader.Config
+	if cfgErr != nil && !errors.Is(cfgErr, uploader.ErrNoConfig) {
+		draft = readDraft(opts.ConfigPath)
+	}
+
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	notifyOK, trayOK := desktopBus(ctx)
+	hooks := hooksFromEnv(opts.Stdout)
+
+	appCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &core{st: st, clip: clipboard.New(clipboard.Options{}), dataDir: opts.DataDir, configPath: opts.ConfigPath,
+		upOpts: uploader.Options{StateDir: opts.DataDir, Client: opts.Client}, now: time.Now}
+	uo := uiOptions{configErr: cfgErr, draft: draft}
+	if notifyOK {
+		uo.notify = a.SendNotification
+	}
+	c.cfg = cfg // the uploader follows once the service exists
+	u := newUI(a, c, uo)
+	conc := uploader.DefaultConcurrency
+	if cfg != nil {
+		conc = cfg.Transfer.Concurrency
+	}
+	c.svc = service.New(st, unconfigured{}, service.Options{Concurrency: conc, OnEvent: u.edge.OnEvent})
+	if cfg != nil {
+		if err := c.use(appCtx, cfg); err != nil {
+			u.showError(err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.svc.Run(appCtx) })
+	u.start(appCtx)
+	if cfg != nil {
+		if err := u.restartWatch(cfg); err != nil {
+			u.showError(err)
+		}
+	}
+	if trayOK {
+		if desk, ok := a.(desktop.App); ok {
+			u.tray = newTray(u, desk)
+		}
+	}
+	u.win.SetCloseIntercept(u.close)
+	hooks.install(u)
+	a.Lifecycle().SetOnStarted(func() {
+		for _, f := range u.onStarted {
+			f()
+		}
+		// Start-up (fonts, first page, settings) leaves garbage behind that
+		// an idle window would otherwise keep resident for minutes.
+		time.AfterFunc(2*time.Second, debug.FreeOSMemory)
+	})
+	go func() {
+		select {
+		case <-ctx.Done(): // a signal: quit as if from the menu
+			u.edge.Post(u.quit)
+		case <-appCtx.Done():
+		}
+	}()
+
+	u.win.ShowAndRun()
+	cancel()
+	c.stopWatch()
+	wg.Wait()
+	return nil
+}
+
+// needsDisplay reports whether the window needs DISPLAY or
+// WAYLAND_DISPLAY: on Linux and the BSDs.
+func needsDisplay() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		return true
+	}
+	return false
+}
+
+// readDraft reads a config that did not load (it has problems) as far as
+// it goes, to prefill the settings for fixing.
+func readDraft(path string) *uploader.Config {
+	var c uploader.Config
+	if _, err := toml.DecodeFile(path, &c); err != nil {
+		return nil
+	}
+	if !c.Target.Key.IsZero() {
+		c.KeySource = "config"
+	}
+	c.Path = path
+	c.SetDefaults()
+	return &c
+}
+
+// restartWatch watches cfg's folders from now on; problems the watcher
+// meets later show in the status line.
+func (u *ui) restartWatch(cfg *uploader.Config) error {
+	return u.core.restartWatch(u.ctx, cfg.Watch, func(err error) {
+		u.edge.Post(func() { u.showError(err) })
+	})
+}
+
+// close handles the window's close button: to the tray when there is
+// one; otherwise Upshot quits, saying so the first time.
+func (u *ui) close() {
+	prefs := u.app.Preferences()
+	if u.tray != nil {
+		u.win.Hide()
+		if !prefs.Bool(prefTrayNoted) {
+			prefs.SetBool(prefTrayNoted, true)
+			u.sendNotification("Upshot is still running", "It keeps watching your folders. Open it again from the tray icon.")
+		}
+		return
+	}
+	if prefs.Bool(prefNoTrayNoted) {
+		u.quit()
+		return
+	}
+	prefs.SetBool(prefNoTrayNoted, true)
+	d := dialog.NewInformation("Closing quits Upshot",
+		"This desktop has no system tray, so Upshot cannot keep running in the background:\n"+
+			"closing the window quits it, and folders are not watched until you start it again.", u.win)
+	d.SetOnClosed(u.quit)
+	d.Show()
+}
+
+// quit ends the app.
+func (u *ui) quit() {
+	u.app.Quit()
+}

@@ -1,0 +1,38 @@
+// Command upshot-desktop is Upshot's window and tray. "upshot" with no
+// subcommand starts it; it is a separate program so that the command line
+// (upload, watch, …) starts fast and runs on machines without a display or
+// graphics libraries.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"upshot/app"
+	"upshot/internal/clipboard"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == clipboard.HoldCommand {
+		os.Exit(clipboard.Hold(os.Stdin))
+	}
+	if len(os.Args) > 1 {
+		fmt.Fprintf(os.Stderr, "upshot-desktop takes no arguments; the subcommands are upshot's (upshot help)\n")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.Run(ctx, app.Options{Stdout: os.Stdout})
+	stop()
+	switch {
+	case errors.Is(err, app.ErrNoDisplay):
+		fmt.Fprintf(os.Stderr, "upshot: %v\nThe command line works without one: upshot help\n", err)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "upshot: %v\n", err)
+		os.Exit(1)
+	}
+}
