@@ -70,6 +70,7 @@ type settingsForm struct {
 	foldersBox *fyne.Container
 
 	testBtn  *widget.Button
+	cdnBtn   *widget.Button
 	saveBtn  *widget.Button
 	findings *fyne.Container
 	saved    *widget.Label
@@ -170,6 +171,7 @@ func newSettingsForm(u *ui) *settingsForm {
 	folders := container.NewVBox(s.foldersBox, watchErr, container.NewHBox(addFolder))
 
 	s.testBtn = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), s.test)
+	s.cdnBtn = widget.NewButtonWithIcon("Custom domain set-up", theme.InfoIcon(), s.cdnSetup)
 	s.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.save)
 	s.saveBtn.Importance = widget.HighImportance
 	s.findings = container.NewVBox()
@@ -201,7 +203,7 @@ func newSettingsForm(u *ui) *settingsForm {
 	loginNote.SizeName = theme.SizeNameCaptionText
 	app := container.NewVBox(s.notifications, container.NewHBox(s.alwaysShare, s.expiry), container.NewHBox(s.openAtLogin, loginNote))
 
-	buttons := container.NewHBox(s.testBtn, s.saveBtn)
+	buttons := container.NewHBox(s.cdnBtn, s.testBtn, s.saveBtn)
 	body := container.NewVBox(
 		s.bannerBox,
 		section("Bucket", "Where uploads go.", bucket),
@@ -545,6 +547,53 @@ func (s *settingsForm) test() {
 			s.showFindings(rep, err)
 		})
 	}()
+}
+
+// cdnSetup shows, for the form's bucket and URL template, the DNS record,
+// rewrite rule and caching that serve the bucket at the custom domain, as
+// upshot cdn-setup prints them, in a box the user can copy from.
+func (s *settingsForm) cdnSetup() {
+	cfg, _, ok := s.validate()
+	if !ok {
+		return
+	}
+	s.cdnBtn.Disable()
+	u := s.u
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, checkTimeout)
+		defer cancel()
+		var text string
+		up, err := u.core.newUploader(cfg)
+		if err == nil {
+			var setup uploader.CDNSetup
+			if setup, err = up.CDNSetup(ctx, ""); err == nil {
+				text = setup.Instructions(cfg.Target.CacheControl)
+			}
+		}
+		u.edge.Post(func() {
+			s.cdnBtn.Enable()
+			s.showCDNSetup(text, err)
+		})
+	}()
+}
+
+// showCDNSetup puts the set-up steps (or why there are none) under the
+// buttons.
+func (s *settingsForm) showCDNSetup(text string, err error) {
+	heading := widget.NewLabelWithStyle("Custom domain set-up", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	if err != nil {
+		l := widget.NewLabel(err.Error())
+		l.Wrapping = fyne.TextWrapWord
+		s.findings.Objects = []fyne.CanvasObject{heading, l}
+	} else {
+		steps := widget.NewMultiLineEntry()
+		steps.SetText(text)
+		steps.TextStyle = fyne.TextStyle{Monospace: true}
+		steps.Wrapping = fyne.TextWrapOff
+		steps.SetMinRowsVisible(strings.Count(text, "\n") + 1)
+		s.findings.Objects = []fyne.CanvasObject{heading, container.NewHScroll(steps)}
+	}
+	s.findings.Refresh()
 }
 
 // showFindings lists a check's findings with an icon for each level.

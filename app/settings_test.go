@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/godbus/dbus/v5"
@@ -302,4 +303,35 @@ func TestTestConnectionShowsFindings(t *testing.T) {
 	s.key.SetText("wrong")
 	test.Tap(s.testBtn)
 	h.until("the findings", func() bool { return heading() == "Connection test failed" })
+}
+
+func TestCDNSetupPanel(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	s := h.u.ensureSettings()
+	text := func() string {
+		for _, o := range s.findings.Objects {
+			if sc, ok := o.(*container.Scroll); ok {
+				if e, ok := sc.Content.(*widget.Entry); ok {
+					return e.Text
+				}
+			}
+		}
+		return ""
+	}
+	// Without a custom domain the panel says what to set.
+	test.Tap(s.cdnBtn)
+	h.until("the answer", func() bool { return len(s.findings.Objects) == 2 && !s.cdnBtn.Disabled() })
+	if l, ok := s.findings.Objects[1].(*widget.Label); !ok || !strings.Contains(l.Text, "url_template") {
+		t.Fatalf("without a domain: %#v", s.findings.Objects[1])
+	}
+	// With one (and a download host), it shows the steps.
+	test.Type(s.urlTemplate, "https://img.example.com/{key}")
+	s.base.Target.DownloadURL = "https://f004.backblazeb2.com" // as download_url in the file
+	test.Tap(s.cdnBtn)
+	h.until("the steps", func() bool { return strings.Contains(text(), "CNAME") })
+	for _, want := range []string{"Target: f004.backblazeb2.com", `concat("/file/`, "img.example.com"} {
+		if !strings.Contains(text(), want) {
+			t.Errorf("steps lack %q:\n%s", want, text())
+		}
+	}
 }

@@ -14,6 +14,7 @@ const RecommendedCacheControl = "public, max-age=31536000, immutable"
 // CDNSetup is what to configure so that https://<domain>/<key> serves the
 // bucket's objects through Cloudflare.
 type CDNSetup struct {
+	Bucket        string
 	Domain        string // e.g. img.example.com
 	CNAMETarget   string // e.g. f004.backblazeb2.com
 	RuleFilter    string // the Transform Rule's "when incoming requests match"
@@ -57,6 +58,7 @@ func (u *Uploader) CDNSetup(ctx context.Context, domain string) (CDNSetup, error
 		return CDNSetup{}, &Error{What: fmt.Sprintf("download URL %q is not a URL", download), Advice: "fix target.download_url"}
 	}
 	s := CDNSetup{
+		Bucket:       t.Bucket,
 		Domain:       domain,
 		CNAMETarget:  dl.Hostname(),
 		RuleFilter:   fmt.Sprintf(`(http.host eq "%s")`, domain),
@@ -68,4 +70,41 @@ func (u *Uploader) CDNSetup(ctx context.Context, domain string) (CDNSetup, error
 	s.SampleLink = "https://" + domain + "/" + EscapeKey(s.SampleKey)
 	s.OriginExample = strings.TrimRight(download, "/") + "/file/" + EscapeKey(t.Bucket) + "/" + EscapeKey(s.SampleKey)
 	return s, nil
+}
+
+// Instructions is the set-up as steps a person follows in Cloudflare's
+// dashboard. current is the config's cache_control.
+func (s CDNSetup) Instructions(current string) string {
+	if current == "" {
+		current = "(not set: add the line below)"
+	}
+	return fmt.Sprintf(`Serving bucket %[1]q at https://%[2]s/ through Cloudflare
+
+1. DNS (Cloudflare dashboard → DNS → Records → Add record)
+     Type: CNAME   Name: %[2]s   Target: %[3]s   Proxy status: Proxied (orange cloud)
+
+2. URL rewrite (Rules → Transform Rules → Rewrite URL → Create rule)
+     When incoming requests match (custom filter expression):
+       %[4]s
+     Then rewrite the path: Dynamic
+       %[5]s
+     Query: Preserve
+
+3. Caching
+     Objects are uploaded with Cache-Control: %[6]s
+     (Upshot never overwrites a key with other content, so a year is safe.)
+     Current target.cache_control: %[7]s
+     Optionally add a Cache Rule for the hostname: "Eligible for cache", Edge TTL "Use cache-control header if present".
+
+4. Upshot config
+     [target]
+     url_template = %[8]q
+     cache_control = %[6]q
+
+Check: a screenshot with key %[9]q
+     gets the link   %[10]s
+     which Cloudflare fetches from %[11]s
+The bucket must be public for these links; for a private bucket use expiring links (upshot share KEY).
+`, s.Bucket, s.Domain, s.CNAMETarget, s.RuleFilter, s.RuleRewrite, s.CacheControl,
+		current, s.URLTemplate, s.SampleKey, s.SampleLink, s.OriginExample)
 }

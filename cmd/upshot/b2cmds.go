@@ -26,42 +26,8 @@ func runCDNSetup(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, `Serving bucket %[1]q at https://%[2]s/ through Cloudflare
-
-1. DNS (Cloudflare dashboard → DNS → Records → Add record)
-     Type: CNAME   Name: %[2]s   Target: %[3]s   Proxy status: Proxied (orange cloud)
-
-2. URL rewrite (Rules → Transform Rules → Rewrite URL → Create rule)
-     When incoming requests match (custom filter expression):
-       %[4]s
-     Then rewrite the path: Dynamic
-       %[5]s
-     Query: Preserve
-
-3. Caching
-     Objects are uploaded with Cache-Control: %[6]s
-     (Upshot never overwrites a key with other content, so a year is safe.)
-     Current target.cache_control: %[7]s
-     Optionally add a Cache Rule for the hostname: "Eligible for cache", Edge TTL "Use cache-control header if present".
-
-4. Upshot config
-     [target]
-     url_template = %[8]q
-
-Check: a screenshot with key %[9]q
-     gets the link   %[10]s
-     which Cloudflare fetches from %[11]s
-The bucket must be public for these links; for a private bucket use "upshot share KEY".
-`, cfg.Target.Bucket, s.Domain, s.CNAMETarget, s.RuleFilter, s.RuleRewrite, s.CacheControl,
-		orNone(cfg.Target.CacheControl), s.URLTemplate, s.SampleKey, s.SampleLink, s.OriginExample)
+	fmt.Fprint(stdout, s.Instructions(cfg.Target.CacheControl))
 	return exitOK
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(not set: add the line above)"
-	}
-	return s
 }
 
 func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
