@@ -30,15 +30,6 @@ func stripToTemp(path string) (stripped string, orig origInfo, cleanup func(), e
 	if metastrip.Detect(head[:n]) == "" {
 		return "", origInfo{}, nil, nil
 	}
-	// The original's hash identifies the file in the history.
-	h := sha1.New()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", origInfo{}, nil, fileErr(err, "cannot read: "+rootCause(err), "check the file")
-	}
-	size, err := io.Copy(h, f)
-	if err != nil {
-		return "", origInfo{}, nil, fileErr(err, "read failed: "+rootCause(err), "check the disk")
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", origInfo{}, nil, fileErr(err, "cannot read: "+rootCause(err), "check the file")
 	}
@@ -47,7 +38,15 @@ func stripToTemp(path string) (stripped string, orig origInfo, cleanup func(), e
 		return "", origInfo{}, nil, fileErr(err, "cannot make a temporary copy without metadata: "+rootCause(err), "check free space in "+os.TempDir())
 	}
 	remove := func() { os.Remove(tmp.Name()) }
-	res, err := metastrip.Strip(tmp, f)
+	// One read of the original feeds both the stripper and the hash that
+	// identifies the file in the history.
+	h := sha1.New()
+	src := &countingReader{r: io.TeeReader(f, h)}
+	res, err := metastrip.Strip(tmp, src)
+	if err == nil {
+		// Strip may stop at the end of the image; hash any trailing bytes.
+		_, err = io.Copy(io.Discard, src)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -63,5 +62,17 @@ func stripToTemp(path string) (stripped string, orig origInfo, cleanup func(), e
 		remove()
 		return "", origInfo{}, nil, nil
 	}
-	return tmp.Name(), origInfo{sha1: hex.EncodeToString(h.Sum(nil)), size: size, stripped: res.Removed}, remove, nil
+	return tmp.Name(), origInfo{sha1: hex.EncodeToString(h.Sum(nil)), size: src.n, stripped: res.Removed}, remove, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
