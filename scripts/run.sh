@@ -43,4 +43,10 @@ if curl -fsS "$link" | cmp -s - assets/icon.png; then
   echo "Fetched $link: the same bytes as assets/icon.png."
 fi
 echo
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display here, so no window: the command line above works without one (bin/upshot help)."
+  echo "On a desktop, make run opens the window against this demo server."
+  exit 0
+fi
+echo "Opening the window (the demo server stops when you quit Upshot)."
 "$bin" "$@"
