@@ -47,16 +47,7 @@ type CDN struct {
 // NewCDN starts a CDN stand-in for the test and closes it in t.Cleanup.
 func NewCDN(tb testing.TB, target *Server, opts CDNOptions) *CDN {
 	tb.Helper()
-	c, err := StartCDN(target, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return c
+	return forTest(tb, func() (*CDN, error) { return StartCDN(target, opts) })
 }
 
 // StartCDN starts a CDN stand-in in front of target on a free 127.0.0.1

@@ -82,16 +82,7 @@ type Proxy struct {
 // in t.Cleanup. Any failure is fatal to the test.
 func NewProxy(tb testing.TB, target *Server, opts ProxyOptions) *Proxy {
 	tb.Helper()
-	p, err := StartProxy(target, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return p
+	return forTest(tb, func() (*Proxy, error) { return StartProxy(target, opts) })
 }
 
 // StartProxy starts a proxy in front of target on a free 127.0.0.1 port.

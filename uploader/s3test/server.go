@@ -137,16 +137,23 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Dir == "" {
 		opts.Dir = tb.TempDir()
 	}
-	s, err := StartServer(tb.Context(), opts)
+	return forTest(tb, func() (*Server, error) { return StartServer(tb.Context(), opts) })
+}
+
+// forTest starts something for the test, failing it when that fails, and
+// closes it in tb.Cleanup, reporting a failed Close.
+func forTest[T interface{ Close() error }](tb testing.TB, start func() (T, error)) T {
+	tb.Helper()
+	v, err := start()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := v.Close(); err != nil {
 			tb.Error(err)
 		}
 	})
-	return s
+	return v
 }
 
 // StartServer starts versitygw, waits until it answers, and creates the
