@@ -6,7 +6,9 @@
 #
 # Writes bench-go.txt (raw `go test -bench` output, benchstat-ready) and
 # bench-results.md (the Markdown report, also printed). Extra arguments go
-# to the benchtool, e.g. scripts/bench.sh -quick.
+# to the benchtool, e.g. scripts/bench.sh -quick, or scripts/bench.sh -only
+# watch to run one scenario group (the Go micro-benchmarks are skipped then).
+# The watch group's baseline needs inotifywait (Debian: inotify-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,10 +23,21 @@ for tool in "$UPSHOT_VERSITYGW" "$gobin/rclone"; do
   fi
 done
 
-gobench_cmd="go test -run '^\$' -bench . -benchmem -count 6 ./uploader/"
-echo "== $gobench_cmd" >&2
-go test -run '^$' -bench . -benchmem -count 6 ./uploader/ | tee bench-go.txt
+if ! command -v inotifywait >/dev/null; then
+  echo "bench: inotifywait is missing, so the watch group runs without its baseline: run scripts/deps.sh bench" >&2
+fi
+
+only=false
+for a in "$@"; do
+  case "$a" in -only|--only|-only=*|--only=*) only=true ;; esac
+done
+gobench_args=()
+if [ "$only" = false ]; then
+  gobench_cmd="go test -run '^\$' -bench . -benchmem -count 6 ./uploader/"
+  echo "== $gobench_cmd" >&2
+  go test -run '^$' -bench . -benchmem -count 6 ./uploader/ | tee bench-go.txt
+  gobench_args=(-gobench bench-go.txt -gobench-cmd "$gobench_cmd")
+fi
 
 echo "== go run ./internal/benchtool -out bench-results.md" >&2
-go run ./internal/benchtool -rclone "$gobin/rclone" -gobench bench-go.txt \
-  -gobench-cmd "$gobench_cmd" -out bench-results.md "$@"
+go run ./internal/benchtool -rclone "$gobin/rclone" "${gobench_args[@]}" -out bench-results.md "$@"

@@ -9,7 +9,12 @@
 //  1. one 1 MB file (latency and peak RSS) against curl and rclone copyto;
 //  2. 200 files of 200 KB in one process at several concurrencies, against
 //     one by one and against rclone copy;
-//  3. one 1 GiB file (throughput, multipart) against rclone copyto.
+//  3. one 1 GiB file (throughput, multipart) against rclone copyto;
+//  4. `upshot watch` (group "watch", Linux only): a 1 MB PNG renamed into
+//     the folder, then copied in with cp, one at a time (latency from the
+//     file being complete to the link line), a burst of small files
+//     (throughput, each reported once) and the watcher's RSS, against
+//     inotifywait piped into rclone copyto in the same run.
 //
 // Every scenario runs its variants in rounds, rotating their order each
 // round, so that a noisy machine slows all of them alike; results are
@@ -19,7 +24,7 @@
 //
 // Usage (from the module root; scripts/bench.sh does this):
 //
-//	go run ./internal/benchtool -out bench-results.md [-quick]
+//	go run ./internal/benchtool -out bench-results.md [-quick] [-only watch]
 package main
 
 import (
@@ -30,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -77,8 +83,22 @@ type options struct {
 	goBench     string
 	goBenchCmd  string
 	skip        map[string]bool
-	args        []string // as given, for the report
+	only        map[string]bool // groups named by -only; empty: all
+	args        []string        // as given, for the report
+
+	// The watch group.
+	watchRenames     int
+	watchBaseRenames int
+	watchCp          int
+	watchBurst       int
+	watchBurstSize   int64
+	watchBurstRuns   int
+	watchConc        []int
+	watchBaseCap     time.Duration
 }
+
+// groups are the scenario groups -skip and -only name.
+var groups = []string{"1mb", "many", "wan", "big", "watch"}
 
 // parseFlags reads the flags and applies -quick.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -100,7 +120,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.rcloneBin, "rclone", "", "rclone binary (default: PATH, then $(go env GOPATH)/bin)")
 	fs.StringVar(&o.goBench, "gobench", "", "output of `go test -bench` to summarise in the report")
 	fs.StringVar(&o.goBenchCmd, "gobench-cmd", "", "the command that produced -gobench, for the report")
-	skip := fs.String("skip", "", "comma-separated scenarios to skip: 1mb, many, wan, big")
+	skip := fs.String("skip", "", "comma-separated scenarios to skip: 1mb, many, wan, big, watch")
+	only := fs.String("only", "", "comma-separated scenarios to run, skipping the others (e.g. -only watch)")
+	fs.IntVar(&o.watchRenames, "watch-renames", 200, "watch: 1 MB files renamed into the folder, one at a time")
+	fs.IntVar(&o.watchBaseRenames, "watch-baseline-renames", 200, "watch: how many of those renames the inotifywait | rclone baseline also does")
+	fs.IntVar(&o.watchCp, "watch-cp", 50, "watch: 1 MB files copied into the folder with cp, one at a time (0 skips)")
+	fs.IntVar(&o.watchBurst, "watch-burst", 2000, "watch: files in the burst (0 skips the burst)")
+	burstSize := fs.String("watch-burst-size", "2KB", "watch: size of each burst file")
+	fs.IntVar(&o.watchBurstRuns, "watch-burst-runs", 3, "watch: bursts per Upshot concurrency (the baseline bursts once)")
+	watchConc := fs.String("watch-concurrency", fmt.Sprintf("%d,16", uploader.DefaultConcurrency), "watch: Upshot concurrencies for the burst")
+	fs.DurationVar(&o.watchBaseCap, "watch-baseline-cap", time.Minute, "watch: the baseline's burst stops after this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -121,10 +150,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.conc, err = parseInts(*conc); err != nil {
 		return o, fmt.Errorf("-concurrency: %w", err)
 	}
-	o.skip = map[string]bool{}
-	for _, s := range strings.Split(*skip, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			o.skip[s] = true
+	if o.watchBurstSize, err = parseSize(*burstSize); err != nil {
+		return o, fmt.Errorf("-watch-burst-size: %w", err)
+	}
+	if o.watchConc, err = parseInts(*watchConc); err != nil {
+		return o, fmt.Errorf("-watch-concurrency: %w", err)
+	}
+	if o.skip, err = parseGroups("-skip", *skip); err != nil {
+		return o, err
+	}
+	if o.only, err = parseGroups("-only", *only); err != nil {
+		return o, err
+	}
+	if len(o.only) > 0 {
+		for _, g := range groups {
+			if !o.only[g] {
+				o.skip[g] = true
+			}
 		}
 	}
 	if o.quick {
@@ -149,6 +191,39 @@ func (o *options) applyQuick(fs *flag.FlagSet) {
 	if !set["big-size"] {
 		o.bigSize = 256 << 20
 	}
+	if !set["watch-renames"] {
+		o.watchRenames = 50
+	}
+	if !set["watch-baseline-renames"] {
+		o.watchBaseRenames = 50
+	}
+	if !set["watch-cp"] {
+		o.watchCp = 20
+	}
+	if !set["watch-burst"] {
+		o.watchBurst = 500
+	}
+	if !set["watch-burst-runs"] {
+		o.watchBurstRuns = 1
+	}
+	if !set["watch-baseline-cap"] {
+		o.watchBaseCap = 20 * time.Second
+	}
+}
+
+// parseGroups reads a comma-separated list of scenario groups.
+func parseGroups(flagName, s string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		if !slices.Contains(groups, g) {
+			return nil, fmt.Errorf("%s: unknown scenario %q (want %s)", flagName, g, strings.Join(groups, ", "))
+		}
+		out[g] = true
+	}
+	return out, nil
 }
 
 // check bounds every loop the tool will run.
@@ -168,10 +243,24 @@ func (o *options) check() error {
 		return errors.New("-big-size must be 1 MiB to 16 GiB")
 	case o.rtt < 0 || o.rtt > time.Second:
 		return errors.New("-rtt must be 0 to 1s")
+	case o.watchRenames < 1 || o.watchRenames > 5000:
+		return errors.New("-watch-renames must be 1 to 5000")
+	case o.watchBaseRenames < 0 || o.watchBaseRenames > 5000:
+		return errors.New("-watch-baseline-renames must be 0 to 5000")
+	case o.watchCp < 0 || o.watchCp > 1000:
+		return errors.New("-watch-cp must be 0 to 1000")
+	case o.watchBurst < 0 || o.watchBurst > 20000:
+		return errors.New("-watch-burst must be 0 to 20000")
+	case o.watchBurstSize < 58 || o.watchBurstSize > 16<<20:
+		return errors.New("-watch-burst-size must be 58 bytes (the smallest PNG-like file) to 16 MiB")
+	case o.watchBurstRuns < 1 || o.watchBurstRuns > 20:
+		return errors.New("-watch-burst-runs must be 1 to 20")
+	case o.watchBaseCap < time.Second || o.watchBaseCap > 10*time.Minute:
+		return errors.New("-watch-baseline-cap must be 1s to 10m")
 	}
-	for _, c := range o.conc {
+	for _, c := range append(slices.Clone(o.conc), o.watchConc...) {
 		if c < 1 || c > 64 {
-			return fmt.Errorf("-concurrency %d: use 1 to 64, as Upshot's config does", c)
+			return fmt.Errorf("concurrency %d (-concurrency, -watch-concurrency): use 1 to 64, as Upshot's config does", c)
 		}
 	}
 	return nil
@@ -266,6 +355,11 @@ func (b *bench) runScenarios(ctx context.Context, rep *report) error {
 	if !b.opts.skip["big"] {
 		if rep.big, err = b.bigFile(ctx); err != nil {
 			return fmt.Errorf("large-file scenario: %w", err)
+		}
+	}
+	if !b.opts.skip["watch"] {
+		if rep.watch, err = b.watchGroup(ctx); err != nil {
+			return fmt.Errorf("watch scenarios: %w", err)
 		}
 	}
 	return nil

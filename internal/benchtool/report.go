@@ -21,6 +21,7 @@ type report struct {
 	many    *manyResult
 	wan     *manyResult // many files through the round-trip proxy
 	big     *bigResult
+	watch   *watchResult
 }
 
 // Target thresholds the project has set itself.
@@ -56,6 +57,7 @@ func (r *report) render() string {
 	r.manySection(&w, "2", r.many)
 	r.manySection(&w, "2b", r.wan)
 	r.bigSection(&w)
+	r.watchSection(&w)
 	return w.String()
 }
 
@@ -116,11 +118,25 @@ func (r *report) targets(w io.Writer) {
 }
 
 func (r *report) targetList() []target {
+	// With -only, the groups not run are left out rather than listed as
+	// not measured.
+	shown := func(g string) bool { return len(r.opts.only) == 0 || r.opts.only[g] }
 	var ts []target
-	ts = append(ts, r.hashTargets()...)
-	ts = append(ts, r.latencyTargets()...)
-	ts = append(ts, r.manyTargets()...)
-	ts = append(ts, r.bigTargets()...)
+	if r.goBench != nil || len(r.opts.only) == 0 {
+		ts = append(ts, r.hashTargets()...)
+	}
+	if shown("1mb") {
+		ts = append(ts, r.latencyTargets()...)
+	}
+	if shown("many") || shown("wan") {
+		ts = append(ts, r.manyTargets()...)
+	}
+	if shown("big") {
+		ts = append(ts, r.bigTargets()...)
+	}
+	if shown("watch") {
+		ts = append(ts, r.watchTargets()...)
+	}
 	return ts
 }
 

@@ -73,3 +73,19 @@ func (s series) mean(f func(sample) float64) float64 {
 	}
 	return sum / float64(len(s.samples))
 }
+
+// percentile is the p-th percentile (0 to 100) of xs, interpolated
+// linearly between the closest ranks; 0 for no data.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	pos := p / 100 * float64(len(s)-1)
+	lo := int(pos)
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (pos-float64(lo))*(s[lo+1]-s[lo])
+}
