@@ -452,8 +452,17 @@ func isChecksumHeaderRejected(err error) bool {
 // errExists when If-None-Match found the key taken.
 func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) error {
 	var sent atomic.Int64
+	attempts := 0
 	return u.withChecksumFallback(func(useChecksum bool) error {
 		return u.policy.Do(ctx, "upload "+key, func(ctx context.Context) error {
+			// Before sending again, look: the last attempt may have been
+			// stored with its answer lost, or refused early (412) by a
+			// server that then dropped the connection.
+			if attempts++; attempts > 1 {
+				if h, err := u.head(ctx, key); err == nil && h != nil {
+					return errExists
+				}
+			}
 			in := &s3.PutObjectInput{
 				Bucket:        &u.target.Bucket,
 				Key:           &key,
@@ -482,6 +491,9 @@ func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, pro
 func (u *Uploader) withChecksumFallback(put func(useChecksum bool) error, key string) error {
 	use := u.caps.get(u.target).ChecksumHeader != capUnsupported
 	err := put(use)
+	if errors.Is(err, errExists) {
+		return errExists
+	}
 	if use && isChecksumHeaderRejected(err) {
 		// Failing to save the cache only costs this fallback next run.
 		_ = u.caps.update(u.target, func(c *endpointCaps) { c.ChecksumHeader = capUnsupported })
