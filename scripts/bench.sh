@@ -41,3 +41,12 @@ fi
 
 echo "== go run ./internal/benchtool -out bench-results.md" >&2
 go run ./internal/benchtool -rclone "$gobin/rclone" "${gobench_args[@]}" -out bench-results.md "$@"
+
+if [ "$only" = false ]; then
+  # The window: start-up and idle memory against a bare Fyne window, and
+  # the first paint of a 10,000-upload history.
+  echo "== go run ./internal/appbench -runs 5" >&2
+  go run ./internal/appbench -runs 5 | tee bench-app.txt
+  echo "== go test -run '^\$' -bench HistoryFirstPaint -count 6 ./app/" >&2
+  go test -run '^$' -bench HistoryFirstPaint -count 6 ./app/ | tee -a bench-app.txt
+fi
