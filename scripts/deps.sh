@@ -50,7 +50,7 @@ for what in "${@:-build}"; do
     bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION" ;;
-    run)   apt_install "${BUILD_PKGS[@]}" xclip
+    run)   apt_install "${BUILD_PKGS[@]}" xclip curl
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
     *) echo "deps: unknown group $what (want build, test, bench or run)" >&2; exit 2 ;;
   esac
