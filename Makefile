@@ -60,7 +60,7 @@ crossbuild:
 
 test: lint crossbuild
 	@echo "== go test -race"
-	$(GO) test -race -timeout 40m ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 bench:
 	@scripts/deps.sh bench >/dev/null
