@@ -102,7 +102,8 @@ func Run(ctx context.Context, opts Options) error {
 	if cfg != nil {
 		conc = cfg.Transfer.Concurrency
 	}
-	c.svc = service.New(st, unconfigured{}, service.Options{Concurrency: conc, OnEvent: u.edge.OnEvent})
+	c.svc = service.New(st, unconfigured{}, service.Options{Concurrency: conc, OnEvent: u.edge.OnEvent,
+		StripMetadata: service.StripRule(func() *uploader.Config { cfg, _ := c.settings(); return cfg })})
 	if cfg != nil {
 		if err := c.use(appCtx, cfg); err != nil {
 			u.showError(err)

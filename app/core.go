@@ -16,7 +16,6 @@ import (
 	"upshot/internal/service"
 	"upshot/uploader"
 	"upshot/uploader/store"
-	"upshot/watcher"
 )
 
 // DefaultInclude is what a dropped folder uploads, and what a watched
@@ -303,50 +302,17 @@ func (c *core) restartWatch(ctx context.Context, folders []uploader.Watch, onErr
 	if len(folders) == 0 {
 		return nil
 	}
-	var fs []watcher.Folder
-	for _, f := range folders {
-		fs = append(fs, watcher.Folder{Dir: expandHome(f.Dir), Include: f.Include, Poll: f.Poll})
-	}
-	for _, f := range fs {
-		// A folder seen for the first time is watched from now on: its
-		// existing files are not uploaded behind the user's back.
-		if wm, err := c.st.Watermark(ctx, f.Dir); err == nil && wm.IsZero() {
-			_ = c.st.SetWatermark(ctx, f.Dir, c.now())
-		}
-	}
+	fs := service.WatchFolders(folders)
 	wctx, cancel := context.WithCancel(ctx)
-	fw, err := watcher.New(watcher.Options{
-		Folders: fs,
-		Known: func(path string, size int64, mod time.Time) bool {
-			seen, err := c.st.SeenFile(wctx, path, size, mod)
-			return err == nil && seen
-		},
-		Watermark: func(dir string) time.Time {
-			wm, _ := c.st.Watermark(wctx, dir)
-			return wm
-		},
-		OnError: onError,
-	})
+	wait, err := c.svc.Watch(wctx, fs, onError)
 	if err != nil {
 		cancel()
-		return fmt.Errorf("watch folders: %w", err)
+		return err
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		var wg sync.WaitGroup
-		wg.Go(func() { _ = fw.Run(wctx) })
-		for {
-			select {
-			case <-wctx.Done():
-				wg.Wait()
-				return
-			case ev := <-fw.Events():
-				if _, err := c.svc.Add(wctx, ev.Path, store.SourceWatch, ev.Ready); err != nil && wctx.Err() == nil {
-					onError(err)
-				}
-			}
-		}
+		wait()
 	}()
 	w.cancel, w.done, w.n = cancel, done, len(fs)
 	return nil
@@ -362,19 +328,6 @@ func (c *core) watching() int {
 // stopWatch stops the watcher and waits for it.
 func (c *core) stopWatch() {
 	_ = c.restartWatch(context.Background(), nil, nil)
-}
-
-// expandHome resolves a leading ~ and makes the path absolute.
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			p = filepath.Join(home, p[1:])
-		}
-	}
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
 }
 
 // unescapePath decodes a file:// URI's path; undecodable text is kept.

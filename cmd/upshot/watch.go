@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"upshot/internal/clipboard"
 	"upshot/internal/instance"
@@ -70,30 +68,11 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		p.clip = clipboard.New(clipboard.Options{Persist: true})
 	}
 	svc := service.New(st, up, service.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
-		StripMetadata: func(job store.Job) bool { return stripFor(cfg, job.Path) }})
-
-	for _, f := range folders {
-		// A folder seen for the first time is watched from now on: its
-		// existing files are not uploaded behind the user's back. File
-		// times come from the kernel's coarse clock, which can lag
-		// time.Now by a few milliseconds: a second of slack keeps a file
-		// saved right at start-up from looking old.
-		if wm, err := st.Watermark(ctx, f.Dir); err == nil && wm.IsZero() {
-			_ = st.SetWatermark(ctx, f.Dir, time.Now().Add(-time.Second))
-		}
-	}
-	w, err := watcher.New(watcher.Options{
-		Folders: folders,
-		Known: func(path string, size int64, mod time.Time) bool {
-			seen, err := st.SeenFile(ctx, path, size, mod)
-			return err == nil && seen
-		},
-		Watermark: func(dir string) time.Time {
-			wm, _ := st.Watermark(ctx, dir)
-			return wm
-		},
-		OnError: func(err error) { fmt.Fprintf(stderr, "upshot: %v\n", err) },
-	})
+		StripMetadata: service.StripRule(func() *uploader.Config { return cfg })})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = svc.Run(ctx) })
+	defer wg.Wait()
+	wait, err := svc.Watch(ctx, folders, p.warn)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitUsage
@@ -103,65 +82,23 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		names[i] = f.Dir
 	}
 	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", strings.Join(names, ", "))
-
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = svc.Run(ctx) })
-	wg.Go(func() { _ = w.Run(ctx) })
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return exitOK
-		case ev := <-w.Events():
-			if _, err := svc.Add(ctx, ev.Path, store.SourceWatch, ev.Ready); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(stderr, "upshot: %v\n", err)
-			}
-		}
-	}
-}
-
-// stripFor says whether a watched file's metadata is stripped: yes unless
-// turned off globally, or for the configured folder the file is in.
-func stripFor(cfg *uploader.Config, path string) bool {
-	if !cfg.Privacy.Strips() {
-		return false
-	}
-	for _, w := range cfg.Watch {
-		rel, err := filepath.Rel(expandHome(w.Dir), path)
-		if w.KeepMetadata && err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return false
-		}
-	}
-	return true
+	wait()
+	return exitOK
 }
 
 // watchFolders is the DIRs given, or the config's [[watch]] folders.
 func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error) {
 	var out []watcher.Folder
 	for _, d := range dirs {
-		out = append(out, watcher.Folder{Dir: expandHome(d)})
+		out = append(out, watcher.Folder{Dir: service.ExpandHome(d)})
 	}
 	if len(out) == 0 {
-		for _, w := range cfg.Watch {
-			out = append(out, watcher.Folder{Dir: expandHome(w.Dir), Include: w.Include, Poll: w.Poll})
-		}
+		out = service.WatchFolders(cfg.Watch)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no folders to watch: name them (upshot watch ~/Pictures/Screenshots) or add [[watch]] dir = \"…\" to the config")
 	}
 	return out, nil
-}
-
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
-	}
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
 }
 
 // openStore opens the queue and history in the data dir.
@@ -214,8 +151,13 @@ func (p *printer) event(ev service.Event) {
 		fmt.Fprintf(p.errw, "upshot: %s: %s; retrying at %s\n", ev.Job.Path, oneLine(ev.Err), ev.RetryAt.Format("15:04:05"))
 		p.mu.Unlock()
 	case service.Rejected:
-		p.mu.Lock()
-		fmt.Fprintf(p.errw, "upshot: %s\n", oneLine(ev.Err))
-		p.mu.Unlock()
+		p.warn(ev.Err)
 	}
+}
+
+// warn prints one problem on one line.
+func (p *printer) warn(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.errw, "upshot: %s\n", oneLine(err))
 }

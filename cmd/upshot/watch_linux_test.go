@@ -281,10 +281,17 @@ func TestWatchSurvivesSIGKILL(t *testing.T) {
 	if len(got)+len(seen) != len(want) {
 		t.Fatalf("%d + %d files reported, want %d", len(got), len(seen), len(want))
 	}
+	// Uploaded once: never two accepted PUTs for one file, and the object
+	// holds the file. (A PUT the server stored just as the process died
+	// has no answer on record; the restart then meets its own object and
+	// reuses it.)
 	puts := successfulPuts(w.proxy)
 	for name := range want {
-		if puts[name] != 1 {
-			t.Fatalf("%s: %d accepted PUTs, want exactly 1", name, puts[name])
+		if puts[name] > 1 {
+			t.Fatalf("%s: %d accepted PUTs, want at most 1", name, puts[name])
+		}
+		if w.objectSHA1(t, name) != fileSHA1(t, filepath.Join(w.dir, name)) {
+			t.Fatalf("%s: the stored object is not the file", name)
 		}
 	}
 	p2.stop(t)

@@ -33,6 +33,9 @@ type jobStore interface {
 	FindByContent(ctx context.Context, sha1 string, size int64) (store.Entry, bool, error)
 	Paused(ctx context.Context) (bool, error)
 	SetPaused(ctx context.Context, paused bool) error
+	SeenFile(ctx context.Context, path string, size int64, mod time.Time) (bool, error)
+	Watermark(ctx context.Context, dir string) (time.Time, error)
+	SetWatermark(ctx context.Context, dir string, t time.Time) error
 }
 
 // fileUploader is what the service needs from the uploader.

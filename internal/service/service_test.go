@@ -286,3 +286,28 @@ func TestMetadataStrippedAndDeduped(t *testing.T) {
 		t.Fatalf("second upload of the same photo: %+v", again.Entry)
 	}
 }
+
+func TestStripRule(t *testing.T) {
+	keep, photos := t.TempDir(), t.TempDir()
+	off := false
+	cfg := &uploader.Config{Watch: []uploader.Watch{{Dir: keep, KeepMetadata: true}, {Dir: photos}}}
+	rule := StripRule(func() *uploader.Config { return cfg })
+	for path, want := range map[string]bool{
+		filepath.Join(keep, "a.jpg"):           false,
+		filepath.Join(keep, "sub", "b.jpg"):    false,
+		filepath.Join(photos, "c.jpg"):         true,
+		filepath.Join(keep+"-other", "d.jpg"):  true,
+		filepath.Join(t.TempDir(), "drop.jpg"): true,
+	} {
+		if got := rule(store.Job{Path: path}); got != want {
+			t.Errorf("%s: strip %v, want %v", path, got, want)
+		}
+	}
+	cfg.Privacy.StripMetadata = &off
+	if rule(store.Job{Path: filepath.Join(photos, "c.jpg")}) {
+		t.Error("strip_metadata = false is ignored")
+	}
+	if !StripRule(func() *uploader.Config { return nil })(store.Job{Path: "x.jpg"}) {
+		t.Error("without a config, photos must still be stripped")
+	}
+}
