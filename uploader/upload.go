@@ -573,8 +573,11 @@ func (u *Uploader) matches(h *s3.HeadObjectOutput, lf *localFile) error {
 	if sum := aws.ToString(h.ChecksumSHA1); sum != "" {
 		want := lf.dig.whole.SHA1Base64()
 		if lf.partSize > 0 {
+			// Stores report a composite checksum with or without its "-N".
 			want = compositeSHA1(lf.dig.parts)
-			sum = strings.TrimSuffix(sum, fmt.Sprintf("-%d", len(lf.dig.parts))) + fmt.Sprintf("-%d", len(lf.dig.parts))
+			if !strings.Contains(sum, "-") {
+				sum += want[strings.LastIndexByte(want, '-'):]
+			}
 		}
 		if sum != want {
 			return fmt.Errorf("the stored object's SHA1 checksum %s is not the file's %s", sum, want)
