@@ -127,6 +127,17 @@ func (u *Uploader) KeyScope(ctx context.Context) (KeyScope, error) {
 }
 
 // checkScope turns a key scope into check findings.
+// missingCaps lists the capabilities in want that the key lacks.
+func missingCaps(ks KeyScope, want ...string) []string {
+	var missing []string
+	for _, c := range want {
+		if !ks.Can(c) {
+			missing = append(missing, c)
+		}
+	}
+	return missing
+}
+
 func (u *Uploader) checkScope(r *Report, ks KeyScope) {
 	t := u.target
 	var names []string
@@ -150,6 +161,12 @@ func (u *Uploader) checkScope(r *Report, ks KeyScope) {
 	}
 	if !ks.Can("writeFiles") {
 		r.add(LevelFail, "key scope", "the key lacks writeFiles, so it cannot upload: create a key with read and write access")
+	}
+	// B2 has no conditional writes: a race for a name is found by listing
+	// its versions and undone by deleting one.
+	if missing := missingCaps(ks, "listFiles", "deleteFiles"); len(missing) > 0 && ks.Can("writeFiles") && !u.tmpl.Unique() {
+		r.add(LevelWarn, "key scope", "the key lacks %s: B2 has no conditional writes, so Upshot finds a race between two computers for the same name by listing its versions and undoes it by deleting one; without that, add {sha1:8} to target.path_template, or create a key with read and write access",
+			strings.Join(missing, " and "))
 	}
 	if ks.NamePrefix != "" {
 		static := u.tmpl.StaticPrefix()

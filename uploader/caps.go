@@ -22,8 +22,13 @@ type endpointCaps struct {
 	// ChecksumHeader: does PutObject accept x-amz-checksum-sha1? B2 has
 	// answered 400 "Unsupported header" to it.
 	ChecksumHeader capability `json:"checksum_header,omitempty"`
-	// ConditionalPut: does PutObject honour If-None-Match: *?
+	// ConditionalPut: does PutObject honour If-None-Match: *? B2 answers
+	// 501 NotImplemented to it; some stores ignore it.
 	ConditionalPut capability `json:"conditional_put,omitempty"`
+	// Versions: does the bucket keep every version of a name (a write
+	// returns x-amz-version-id)? B2 does unless lifecycle rules say
+	// otherwise.
+	Versions capability `json:"versions,omitempty"`
 	// DownloadURL is B2's download URL for the account, from
 	// b2_authorize_account, for /file/<bucket>/ links.
 	DownloadURL string `json:"download_url,omitempty"`

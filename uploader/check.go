@@ -1,10 +1,8 @@
 package uploader
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"time"
 )
 
 // Level grades one finding of a check.
@@ -49,10 +47,10 @@ func (r *Report) add(l Level, topic, format string, args ...any) {
 
 // Check tests the configuration for real, the way uploads will use it: it
 // writes a small probe object under the template's prefix with the same
-// checksums and conditional put as an upload, confirms it with a HEAD,
-// learns whether the endpoint honours If-None-Match, and deletes it. It
-// never calls bucket-level APIs, which B2 keys scoped to one bucket may not
-// use.
+// checksums and headers as an upload, confirms it with a HEAD, learns how
+// the endpoint keeps two writers from sharing a name (conditional writes,
+// or versions), and deletes what it wrote. It never calls bucket-level
+// APIs, which B2 keys scoped to one bucket may not use.
 func (u *Uploader) Check(ctx context.Context) Report {
 	var r Report
 	t := u.target
@@ -67,40 +65,20 @@ func (u *Uploader) Check(ctx context.Context) Report {
 		u.checkScope(&r, ks)
 	}
 
-	data := []byte("Upshot connection check " + u.now().UTC().Format(time.RFC3339) + "\n")
-	dig, _ := hashFile(ctx, bytes.NewReader(data), int64(len(data)), 0)
-	key := u.probeKey()
-	lf := &localFile{r: bytes.NewReader(data), path: "probe", name: key, size: int64(len(data)), dig: dig, contentType: "text/plain; charset=utf-8"}
-
-	err := u.putSingle(ctx, lf, key, nil)
-	if err == nil {
-		err = u.confirm(ctx, lf, key)
-	}
+	p, err := u.probeWrites(ctx)
 	if err != nil {
 		r.add(LevelFail, "write", "%v", err)
 		return r
 	}
 	how := "x-amz-checksum-sha1 and Content-MD5, checked by the server"
-	if u.caps.get(t).ChecksumHeader == capUnsupported {
+	if p.checksum == capUnsupported {
 		how = "Content-MD5 checked by the server, SHA1 kept in x-amz-meta-sha1 (the endpoint refuses checksum headers)"
 	}
-	r.add(LevelOK, "write", "probe object %s written and confirmed by HEAD; integrity: %s", key, how)
+	r.add(LevelOK, "write", "probe object %s written and confirmed by HEAD; integrity: %s", p.key, how)
+	u.checkNoOverwrite(&r, p)
 
-	// The probe object exists now: a second conditional write must fail.
-	err = u.putSingle(ctx, lf, key, nil)
-	switch {
-	case err == errExists:
-		_ = u.caps.update(t, func(c *endpointCaps) { c.ConditionalPut = capSupported })
-		r.add(LevelOK, "no overwrite", "the endpoint honours If-None-Match: *, so existing objects are never replaced")
-	case err == nil:
-		_ = u.caps.update(t, func(c *endpointCaps) { c.ConditionalPut = capUnsupported })
-		r.add(LevelWarn, "no overwrite", "the endpoint ignores If-None-Match: Upshot looks with HEAD before each upload instead (one more request per file)")
-	default:
-		r.add(LevelFail, "no overwrite", "%v", err)
-	}
-
-	if err := u.deleteKey(context.WithoutCancel(ctx), key); err != nil {
-		r.add(LevelWarn, "delete", "%v; delete %s by hand", err, key)
+	if p.cleanupErr != nil {
+		r.add(LevelWarn, "delete", "%v; delete %s by hand", p.cleanupErr, p.key)
 	} else {
 		r.add(LevelOK, "delete", "probe object deleted")
 	}
@@ -109,4 +87,24 @@ func (u *Uploader) Check(ctx context.Context) Report {
 		r.add(LevelOK, "links", "a screenshot would get %s", u.ObjectURL(ctx, sample))
 	}
 	return r
+}
+
+// checkNoOverwrite reports how uploads avoid replacing another file.
+func (u *Uploader) checkNoOverwrite(r *Report, p probeResult) {
+	const topic = "no overwrite"
+	if p.conditional == capSupported {
+		r.add(LevelOK, topic, "the endpoint honours If-None-Match: *, so existing objects are never replaced")
+		return
+	}
+	unique := u.tmpl.Unique()
+	switch {
+	case p.versions == capSupported && p.listErr == nil:
+		r.add(LevelOK, topic, "no conditional writes: Upshot looks before it writes, and since the bucket keeps versions it lists a name's versions after writing, so a race with another writer for the same name is found and undone (per upload: HEAD, PUT, a version listing and a HEAD; on B2 the listing is a class C transaction)")
+	case unique:
+		r.add(LevelOK, topic, "no conditional writes: Upshot looks before it writes, and path_template %q gives different files different names", u.target.PathTemplate)
+	case p.versions == capSupported:
+		r.add(LevelWarn, topic, "no conditional writes, and %v: two computers uploading different files under the same name at the same moment could hide one of them; add {sha1:8} to target.path_template to rule that out", p.listErr)
+	default:
+		r.add(LevelWarn, topic, "no conditional writes and no versions: Upshot looks before it writes, but two computers uploading different files under the same name at the same moment could replace one with the other; add {sha1:8} to target.path_template to rule that out, or turn on versioning for the bucket")
+	}
 }

@@ -29,8 +29,8 @@ const (
 // Defaults for the [transfer] section.
 const (
 	DefaultPartSize    = 100_000_000
-	MinPartSize        = 5 << 20 // B2 allows 5,000,000 bytes; S3 and most others 5 MiB
-	MaxPartSize        = 5 << 30
+	MinPartSize        = 5 << 20       // B2 allows 5,000,000 bytes; S3 and most others 5 MiB
+	MaxPartSize        = 5_000_000_000 // B2's limit for a part and for a single PUT (S3 allows 5 GiB)
 	maxParts           = 10_000
 	DefaultConcurrency = 4
 )
@@ -383,10 +383,10 @@ func (c *Config) Validate() error {
 		bad("transfer.concurrency", fmt.Sprintf("%d is out of range", tr.Concurrency), "use 1 to 64")
 	}
 	if tr.PartSize < MinPartSize || tr.PartSize > MaxPartSize {
-		bad("transfer.part_size", fmt.Sprintf("%d bytes is out of range", tr.PartSize), "use 5MiB to 5GiB; 100MB is recommended")
+		bad("transfer.part_size", fmt.Sprintf("%d bytes is out of range", tr.PartSize), "use 5MiB to 5GB; 100MB is recommended")
 	}
 	if tr.MultipartThreshold < MinPartSize || tr.MultipartThreshold > MaxPartSize {
-		bad("transfer.multipart_threshold", fmt.Sprintf("%d bytes is out of range", tr.MultipartThreshold), "use 5MiB to 5GiB")
+		bad("transfer.multipart_threshold", fmt.Sprintf("%d bytes is out of range", tr.MultipartThreshold), "use 5MiB to 5GB: B2 takes at most 5 GB (5,000,000,000 bytes) in one PUT")
 	}
 	for i, w := range c.Watch {
 		if strings.TrimSpace(w.Dir) == "" {

@@ -89,6 +89,7 @@ func TestValidationNamesFieldAndFix(t *testing.T) {
 		"url":         {`url_template = "img.example.com/x"`, "target.url_template", "{key}"},
 		"format":      {"[output]\nformat = \"rtf\"", "output.format", "use url, markdown, html or bbcode"},
 		"part":        {"[transfer]\npart_size = 1000", "transfer.part_size", "5MiB"},
+		"single PUT":  {"[transfer]\nmultipart_threshold = \"5GiB\"", "transfer.multipart_threshold", "at most 5 GB"},
 		"unknown key": {`bukket = "x"`, "target.bukket", "check its spelling"},
 	}
 	for name, c := range cases {

@@ -84,6 +84,14 @@ func (t Target) explain(op, key string, err error) error {
 		return &Error{Kind: ErrAccessDenied, Err: err,
 			What:   fmt.Sprintf("%s: access denied to bucket %q (%s)", subject, t.Bucket, codeOr(code, status)),
 			Advice: "use an application key with writeFiles and readFiles on this bucket, and a path_template inside its name prefix"}
+	case status == 501:
+		// Never transient: the endpoint lacks the feature.
+		detail := codeOr(code, status)
+		if msg != "" {
+			detail += ": " + msg
+		}
+		return &Error{Err: err, What: fmt.Sprintf("%s: the endpoint does not implement this request (%s)", subject, detail),
+			Advice: "trying again will not help; check that target.endpoint is the bucket's S3 endpoint, and run upshot check"}
 	case status != 0:
 		detail := codeOr(code, status)
 		if msg != "" {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,18 +44,19 @@ type testEnv struct {
 }
 
 type envOptions struct {
+	// b2 puts the B2-like proxy in front of a server that keeps versions.
 	tls, proxy, b2, publicRead bool
 	edit                       func(*Config)
 	policy                     *Policy
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	e := &testEnv{state: t.TempDir()}
-	e.srv = s3test.Start(t, s3test.Options{TLS: o.tls, PublicRead: o.publicRead})
+	e.srv = s3test.Start(t, s3test.Options{TLS: o.tls, PublicRead: o.publicRead, Versioning: o.b2})
 	endpoint, ca := e.srv.Endpoint, e.srv.CAPEM
 	if o.proxy || o.b2 {
-		e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{TLS: o.tls, RejectChecksumHeaders: o.b2})
+		e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{TLS: o.tls, B2: o.b2})
 		endpoint, ca = e.proxy.URL, e.proxy.CAPEM
 	}
 	e.cfg = &Config{Target: Target{Endpoint: endpoint, Bucket: e.srv.Bucket, KeyID: e.srv.AccessKey,
@@ -73,7 +75,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	return e
 }
 
-func (e *testEnv) newUploader(t *testing.T, p *Policy, ca []byte) *Uploader {
+func (e *testEnv) newUploader(t testing.TB, p *Policy, ca []byte) *Uploader {
 	t.Helper()
 	up, err := New(e.cfg, Options{Client: ClientOptions{CAPEM: ca}, StateDir: e.state, Policy: p, Now: fixedNow})
 	if err != nil {
@@ -109,7 +111,7 @@ func (e *testEnv) exists(t *testing.T, key string) bool {
 	return false
 }
 
-func writeFile(t *testing.T, dir, name string, data []byte) string {
+func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -330,7 +332,8 @@ func TestConnectionResetRetried(t *testing.T) {
 }
 
 // TestB2LikeOverTLS is the path where B2 failed: https (the SDK would use
-// UNSIGNED-PAYLOAD and aws-chunked trailers) and checksum headers refused.
+// UNSIGNED-PAYLOAD and aws-chunked trailers), checksum headers refused with
+// 400, conditional writes refused with 501, and every version kept.
 func TestB2LikeOverTLS(t *testing.T) {
 	e := newEnv(t, envOptions{tls: true, b2: true})
 	data := randomBytes(t, 1<<20)
@@ -339,42 +342,139 @@ func TestB2LikeOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(e.get(t, res.Key), data) {
-		t.Fatal("stored object differs")
+	if res.Key != "2026/11/b2.png" || !bytes.Equal(e.get(t, res.Key), data) {
+		t.Fatalf("result %+v, or the stored object differs", res)
 	}
-	var rejected, accepted int
+	refused := map[string]int{}
+	accepted := 0
 	for _, r := range e.proxy.Requests() {
 		if r.Header.Get("Content-Encoding") == "aws-chunked" || r.Header.Get("X-Amz-Trailer") != "" || r.Header.Get("X-Amz-Checksum-Crc32") != "" {
 			t.Fatalf("request %s %s carries SDK default checksums: %v", r.Method, r.Path, r.Header)
 		}
-		if r.Method != http.MethodPut || r.BodyBytes == 0 {
+		if r.Fault != "" {
+			refused[r.Fault]++
 			continue
 		}
-		if r.Fault == "RejectChecksumHeaders" {
-			rejected++
-			continue
-		}
-		accepted++
-		if r.Header.Get("Content-Md5") == "" || r.Header.Get("X-Amz-Meta-Sha1") != res.SHA1 {
-			t.Fatalf("fallback PUT lacks Content-MD5 or x-amz-meta-sha1: %v", r.Header)
+		if r.Method == http.MethodPut && strings.HasSuffix(r.Path, "/b2.png") {
+			accepted++
+			if r.Header.Get("Content-Md5") == "" || r.Header.Get("X-Amz-Meta-Sha1") != res.SHA1 || r.Header.Get("If-None-Match") != "" {
+				t.Fatalf("upload PUT: want Content-MD5 and x-amz-meta-sha1, no If-None-Match: %v", r.Header)
+			}
 		}
 	}
-	if rejected != 1 || accepted != 1 {
-		t.Fatalf("PUTs: %d rejected, %d accepted; want 1 and 1", rejected, accepted)
+	// The probe learns both refusals once; the upload sends neither header.
+	if refused["RejectConditionalWrite"] != 1 || refused["RejectChecksumHeaders"] != 1 || accepted != 1 {
+		t.Fatalf("refused %v, %d upload PUTs accepted; want one 501, one 400 and one PUT", refused, accepted)
+	}
+	h, err := e.srv.Client().HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &e.srv.Bucket, Key: &res.Key})
+	if err != nil || h.Metadata["sha1"] != sha1Hex(data) {
+		t.Fatalf("stored object's x-amz-meta-sha1: %v, %v", h, err)
 	}
 
 	// Remembered per endpoint, across runs: a new uploader with the same
-	// state dir never sends the header again.
+	// state dir sends neither header again, for single and multipart
+	// uploads, and still never overwrites.
 	e.proxy.Reset()
+	e.cfg.Transfer.PartSize, e.cfg.Transfer.MultipartThreshold = MinPartSize, MinPartSize
 	up2 := e.newUploader(t, testPolicy(), e.proxy.CAPEM)
-	if _, err := up2.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "b2-2.png", randomBytes(t, 1000))}); err != nil {
+	big := randomBytes(t, 2*MinPartSize+1)
+	bigRes, err := up2.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "b2.png", big)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if bigRes.Key != "2026/11/b2-1.png" || !bigRes.Multipart || !bytes.Equal(e.get(t, bigRes.Key), big) {
+		t.Fatalf("multipart upload under a taken name: %+v", bigRes)
+	}
+	again, err := up2.Upload(t.Context(), Request{Path: path})
+	if err != nil || !again.Deduplicated || again.Key != res.Key {
+		t.Fatalf("identical content again: %+v, %v; want deduplicated at %s", again, err, res.Key)
+	}
+	other, err := up2.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "b2.png", randomBytes(t, 1000))})
+	if err != nil || other.Key != "2026/11/b2-2.png" {
+		t.Fatalf("other content under the same name: %+v, %v; want b2-2.png", other, err)
+	}
 	for _, r := range e.proxy.Requests() {
-		if r.Fault == "RejectChecksumHeaders" {
-			t.Fatalf("checksum header sent again after it was refused: %s %s", r.Method, r.Path)
+		if r.Fault != "" || r.Header.Get("If-None-Match") != "" || r.Header.Get("X-Amz-Checksum-Sha1") != "" || r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
+			t.Fatalf("a refused header was sent again after the endpoint refused it: %s %s?%s %v", r.Method, r.Path, r.RawQuery, r.Header)
 		}
 	}
+	if !bytes.Equal(e.get(t, res.Key), data) {
+		t.Fatal("the first upload was overwritten")
+	}
+}
+
+// TestB2LikeRace: two uploaders (two computers, each with its own state)
+// both look at a free name, then write it at the same moment, on an
+// endpoint with versions and no conditional writes. The older version
+// keeps the name; the other writer takes its own version back and moves
+// to the next name. Both files end up whole under distinct keys.
+func TestB2LikeRace(t *testing.T) {
+	for _, multipart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "single", true: "multipart"}[multipart], func(t *testing.T) {
+			e := newEnv(t, envOptions{b2: true, edit: func(c *Config) {
+				c.Transfer.PartSize, c.Transfer.MultipartThreshold = MinPartSize, MinPartSize
+			}})
+			size := 64 << 10
+			match := s3test.MatchPut
+			if multipart {
+				size, match = 2*MinPartSize+7, s3test.MatchComplete
+			}
+			ups := []*Uploader{e.up, e.up2(t)}
+			for _, up := range ups { // learn the endpoint first, outside the race
+				if r := up.Check(t.Context()); r.Failed() {
+					t.Fatal(r.Findings)
+				}
+			}
+			for round := range 3 {
+				name := fmt.Sprintf("race-%d.png", round)
+				e.proxy.Inject(s3test.Fault{Kind: s3test.Gather, Times: 2, Match: func(r *http.Request) bool {
+					return match(r) && strings.HasSuffix(r.URL.Path, "/"+name)
+				}})
+				datas := [][]byte{randomBytes(t, size), randomBytes(t, size)}
+				results := make([]Result, 2)
+				errs := make([]error, 2)
+				var wg sync.WaitGroup
+				for i, up := range ups {
+					path := writeFile(t, t.TempDir(), name, datas[i])
+					wg.Go(func() { results[i], errs[i] = up.Upload(t.Context(), Request{Path: path}) })
+				}
+				wg.Wait()
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+				base, next := "2026/11/"+name, "2026/11/"+strings.TrimSuffix(name, ".png")+"-1.png"
+				keys := []string{results[0].Key, results[1].Key}
+				slices.Sort(keys)
+				if !slices.Equal(keys, []string{next, base}) {
+					t.Fatalf("round %d: keys %v, want %s and %s: both writers wrote the free name, so one must have moved on", round, keys, base, next)
+				}
+				// The loser took its version back: one version per name.
+				list, err := e.srv.Client().ListObjectVersions(t.Context(), &s3.ListObjectVersionsInput{Bucket: &e.srv.Bucket, Prefix: &base})
+				if err != nil || len(list.Versions) != 1 || len(list.DeleteMarkers) != 0 {
+					t.Fatalf("round %d: %s has %d versions and %d markers (%v), want 1 and 0", round, base, len(list.Versions), len(list.DeleteMarkers), err)
+				}
+				for i, r := range results {
+					if !bytes.Equal(e.get(t, r.Key), datas[i]) {
+						t.Fatalf("round %d: %s does not hold writer %d's bytes", round, r.Key, i)
+					}
+				}
+			}
+		})
+	}
+}
+
+// up2 is a second uploader on the same endpoint with a state dir of its own.
+func (e *testEnv) up2(t *testing.T) *Uploader {
+	t.Helper()
+	ca := e.srv.CAPEM
+	if e.proxy != nil {
+		ca = e.proxy.CAPEM
+	}
+	up, err := New(e.cfg, Options{Client: ClientOptions{CAPEM: ca}, StateDir: t.TempDir(), Policy: testPolicy(), Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up
 }
 
 func TestTLSChecksumHeaderAccepted(t *testing.T) {
@@ -567,15 +667,21 @@ func TestCheck(t *testing.T) {
 			t.Fatalf("check failed: %+v", r.Findings)
 		}
 		text := fmt.Sprint(r.Findings)
-		if !strings.Contains(text, "If-None-Match") || !strings.Contains(text, "probe object deleted") {
+		if !strings.Contains(text, "probe object deleted") {
 			t.Fatalf("check findings: %s", text)
 		}
-		if b2 != strings.Contains(text, "refuses checksum headers") {
+		if b2 != strings.Contains(text, "refuses checksum headers") || b2 == strings.Contains(text, "honours If-None-Match") ||
+			b2 != strings.Contains(text, "no conditional writes: Upshot looks before it writes") {
 			t.Fatalf("b2=%v: findings %s", b2, text)
 		}
-		list, err := e.srv.Client().ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: &e.srv.Bucket})
-		if err != nil || len(list.Contents) != 0 {
-			t.Fatalf("check left objects behind: %v %v", list, err)
+		if strings.Contains(text, "try again later") {
+			t.Fatalf("check gives transient advice: %s", text)
+		}
+		// Nothing is left behind: no object, and, where versions are
+		// kept, no version or hide marker either.
+		list, err := e.srv.Client().ListObjectVersions(t.Context(), &s3.ListObjectVersionsInput{Bucket: &e.srv.Bucket})
+		if err != nil || len(list.Versions)+len(list.DeleteMarkers) != 0 {
+			t.Fatalf("check left versions behind: %+v %v", list, err)
 		}
 	}
 	e := newEnv(t, envOptions{edit: func(c *Config) { c.Target.Bucket = "missing-bucket" }})

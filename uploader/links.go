@@ -90,7 +90,7 @@ func (u *Uploader) Share(ctx context.Context, key string, d time.Duration) (stri
 	if d <= 0 || d > MaxShareExpiry {
 		return "", &Error{What: fmt.Sprintf("an expiry of %v is not allowed", d), Advice: "choose from 1s up to 7 days (168h): presigned links cannot live longer"}
 	}
-	h, err := u.head(ctx, key)
+	h, err := u.head(ctx, key, "")
 	if err != nil {
 		return "", err
 	}

@@ -100,23 +100,59 @@ func TestShareExpires(t *testing.T) {
 	}
 }
 
+// TestDelete removes every version, on a store that keeps none and on the
+// B2-like one, where a plain delete would only hide the file.
 func TestDelete(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	res, err := e.up.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "gone.png", []byte("bye"))})
+	for _, b2 := range []bool{false, true} {
+		e := newEnv(t, envOptions{b2: b2})
+		res, err := e.up.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "gone.png", []byte("bye"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.up.Delete(t.Context(), res.Key); err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, res.Key) {
+			t.Fatal("object still there after Delete")
+		}
+		out, err := e.srv.Client().ListObjectVersions(t.Context(), &s3.ListObjectVersionsInput{Bucket: &e.srv.Bucket, Prefix: aws.String(res.Key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Versions)+len(out.DeleteMarkers) != 0 {
+			t.Fatalf("b2=%v: %d versions and %d hide markers left", b2, len(out.Versions), len(out.DeleteMarkers))
+		}
+	}
+}
+
+// TestShareB2Like: a shared link is a presigned GET with no checksum
+// parameter, which B2 would refuse, and it works through the B2-like proxy.
+func TestShareB2Like(t *testing.T) {
+	e := newEnv(t, envOptions{tls: true, b2: true})
+	data := []byte("shared picture")
+	res, err := e.up.Upload(t.Context(), Request{Path: writeFile(t, t.TempDir(), "shared.png", data)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.up.Delete(t.Context(), res.Key); err != nil {
-		t.Fatal(err)
-	}
-	if e.exists(t, res.Key) {
-		t.Fatal("object still there after Delete")
-	}
-	out, err := e.srv.Client().ListObjectVersions(t.Context(), &s3.ListObjectVersionsInput{Bucket: &e.srv.Bucket, Prefix: aws.String(res.Key)})
+	link, err := e.up.Share(t.Context(), res.Key, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Versions) != 0 {
-		t.Fatalf("%d versions left", len(out.Versions))
+	if strings.Contains(strings.ToLower(link), "checksum") {
+		t.Fatalf("presigned link carries a checksum parameter: %s", link)
+	}
+	resp, err := e.proxy.HTTPClient().Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != string(data) {
+		t.Fatalf("shared link through the B2-like proxy: %d %q", resp.StatusCode, body)
+	}
+	for _, r := range e.proxy.Requests() {
+		if r.Method == http.MethodGet && r.Fault != "" {
+			t.Fatalf("the shared link's GET was refused: %+v", r)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package uploader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -17,13 +18,16 @@ import (
 // with its own SHA1 and Content-MD5 for the server to check. Parts stream
 // from the file through io.SectionReader, so memory does not grow with the
 // file. Any failure aborts the multipart upload, so no orphaned parts are
-// left to pay for. It returns errExists when the completion found the key
-// taken.
-func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) error {
+// left to pay for. It returns the version ID the store gave the object
+// (nil when it keeps no versions), and errExists when the completion found
+// the key taken. The caller has looked at the key first, so a completion
+// whose If-None-Match the endpoint refuses is sent again without it.
+func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) (*string, error) {
 	var uploadID string
 	var useChecksum bool
-	err := u.withChecksumFallback(func(use bool) error {
-		useChecksum = use
+	want := u.writeHeaders()
+	err := u.withHeaderFallback("start upload", key, writeHeaders{checksum: want.checksum}, func(h writeHeaders) error {
+		useChecksum = h.checksum
 		return u.policy.Do(ctx, "start upload "+key, func(ctx context.Context) error {
 			in := &s3.CreateMultipartUploadInput{
 				Bucket:      &u.target.Bucket,
@@ -34,7 +38,7 @@ func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, 
 			if u.target.CacheControl != "" {
 				in.CacheControl = &u.target.CacheControl
 			}
-			if use {
+			if h.checksum {
 				in.ChecksumAlgorithm = types.ChecksumAlgorithmSha1
 			}
 			out, err := u.store.CreateMultipartUpload(ctx, in)
@@ -43,27 +47,35 @@ func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, 
 			}
 			return err
 		})
-	}, key)
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
+	var vid *string
 	completed, err := u.uploadParts(ctx, lf, key, uploadID, useChecksum, progress)
 	if err == nil {
-		err = u.policy.Do(ctx, "finish upload "+key, func(ctx context.Context) error {
-			_, err := u.store.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-				Bucket:          &u.target.Bucket,
-				Key:             &key,
-				UploadId:        &uploadID,
-				MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
-				IfNoneMatch:     aws.String("*"),
+		complete := func(h writeHeaders) error {
+			return u.policy.Do(ctx, "finish upload "+key, func(ctx context.Context) error {
+				in := &s3.CompleteMultipartUploadInput{
+					Bucket:          &u.target.Bucket,
+					Key:             &key,
+					UploadId:        &uploadID,
+					MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+				}
+				if h.conditional {
+					in.IfNoneMatch = aws.String("*")
+				}
+				out, err := u.store.CompleteMultipartUpload(ctx, in)
+				if err == nil {
+					vid = out.VersionId
+				}
+				return err
 			})
-			return err
-		})
-		if err != nil && isPreconditionFailed(err) {
-			err = errExists
-		} else {
-			err = u.target.explain("finish upload", key, err)
+		}
+		err = u.withHeaderFallback("finish upload", key, writeHeaders{conditional: want.conditional}, complete)
+		if errors.Is(err, errNoConditional) {
+			err = u.withHeaderFallback("finish upload", key, writeHeaders{}, complete)
 		}
 	}
 	if err != nil {
@@ -71,11 +83,11 @@ func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, 
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if _, aerr := u.store.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &u.target.Bucket, Key: &key, UploadId: &uploadID}); aerr != nil && err != errExists {
-			return fmt.Errorf("%w; aborting the multipart upload also failed (%v): unfinished parts may remain in the bucket", err, rootCause(aerr))
+			return nil, fmt.Errorf("%w; aborting the multipart upload also failed (%v): unfinished parts may remain in the bucket", err, rootCause(aerr))
 		}
-		return err
+		return nil, err
 	}
-	return nil
+	return vid, nil
 }
 
 // uploadParts sends every part, transfer.Concurrency at once, and stops

@@ -3,7 +3,10 @@ package uploader
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -48,52 +51,113 @@ func (u *Uploader) probeKey() string {
 	return u.tmpl.StaticPrefix() + ".upshot-probe-" + randomString(12, true)
 }
 
-// probe learns, once per endpoint, whether it honours If-None-Match: *, by
-// writing a probe object twice and deleting it. The answer is cached in the
-// state dir, so this costs three small requests the first time only.
-func (u *Uploader) probe(ctx context.Context, key string) error {
+// probe learns, once per endpoint, how it treats a second write to a name
+// (see [Uploader.probeWrites]). The answer is cached in the state dir, so
+// this costs a few small requests the first time only.
+func (u *Uploader) probe(ctx context.Context) error {
 	if u.caps.get(u.target).ConditionalPut != capUnknown {
 		return nil
 	}
 	return u.probeOnce.do(func() error {
 		// A probe object left behind because the key may not delete is
 		// harmless to uploads; `upshot check` reports it.
-		_, err, _ := u.probeConditional(ctx)
+		_, err := u.probeWrites(ctx)
 		return err
 	})
 }
 
-// probeConditional writes, re-writes and deletes a probe object and reports
-// whether the second, conditional write was refused. cleanupErr says whether
-// the probe object could be deleted.
-func (u *Uploader) probeConditional(ctx context.Context) (c capability, err, cleanupErr error) {
+// probeResult is what [Uploader.probeWrites] learned.
+type probeResult struct {
+	key string
+	// how the endpoint keeps uploads whole and unique, as learned
+	checksum, conditional, versions capability
+	// listErr: the versions could not be listed (B2: no listFiles).
+	listErr error
+	// cleanupErr: the probe object could not be deleted.
+	cleanupErr error
+}
+
+// probeWrites writes a small probe object under the template's prefix the
+// way an upload does (learning which headers the endpoint refuses),
+// confirms it with a HEAD, writes it again with If-None-Match: * to learn
+// whether the endpoint honours that, ignores it or refuses it, lists its
+// versions where the bucket keeps them, and deletes every version it made.
+func (u *Uploader) probeWrites(ctx context.Context) (probeResult, error) {
+	data := []byte("Upshot connection check " + u.now().UTC().Format(time.RFC3339) + "\n")
+	dig, _ := hashFile(ctx, bytes.NewReader(data), int64(len(data)), 0)
 	key := u.probeKey()
-	put := func() error {
-		return u.policy.Do(ctx, "probe "+key, func(ctx context.Context) error {
-			_, err := u.store.PutObject(ctx, &s3.PutObjectInput{
-				Bucket: &u.target.Bucket, Key: &key, Body: bytes.NewReader(nil), ContentLength: aws.Int64(0),
-				ContentMD5: aws.String("1B2M2Y8AsgTpgAmY7PhCfg=="), IfNoneMatch: aws.String("*"),
-				ContentType: aws.String("application/octet-stream"),
+	lf := &localFile{r: bytes.NewReader(data), path: "probe", name: key, size: int64(len(data)), dig: dig, contentType: "text/plain; charset=utf-8"}
+	r := probeResult{key: key}
+
+	var written []*string
+	defer func() { r.cleanupErr = u.deleteProbe(context.WithoutCancel(ctx), key, written) }()
+	vid, err := u.putSingle(ctx, lf, key, nil)
+	if errors.Is(err, errNoConditional) {
+		vid, err = u.putSingle(ctx, lf, key, nil)
+	}
+	if errors.Is(err, errExists) {
+		// The key is random: a resend found our own write, whose answer
+		// was lost. Confirm it and find its version.
+		var h *s3.HeadObjectOutput
+		if h, err = u.head(ctx, key, ""); err == nil && h != nil {
+			vid = h.VersionId
+		}
+	}
+	if err != nil {
+		return r, err
+	}
+	written = append(written, vid)
+	u.learnVersions(vid)
+	if err := u.confirm(ctx, lf, key, aws.ToString(vid)); err != nil {
+		return r, err
+	}
+
+	// The probe object exists now: a conditional write must be refused.
+	if u.caps.get(u.target).ConditionalPut != capUnsupported {
+		err := u.withHeaderFallback("write a probe object", key, writeHeaders{conditional: true}, func(h writeHeaders) error {
+			return u.policy.Do(ctx, "probe "+key, func(ctx context.Context) error {
+				out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, io.NewSectionReader(lf.r, 0, lf.size)))
+				if err == nil {
+					written = append(written, out.VersionId)
+				}
+				return err
 			})
-			return err
 		})
+		switch {
+		case errors.Is(err, errExists), errors.Is(err, errNoConditional):
+		case err == nil:
+			// Ignored: the second write replaced the first.
+			_ = u.caps.update(u.target, func(c *endpointCaps) { c.ConditionalPut = capUnsupported })
+		default:
+			return r, err
+		}
 	}
-	if err := put(); err != nil {
-		return capUnknown, u.target.explain("write a probe object", key, err), nil
+	c := u.caps.get(u.target)
+	if c.ConditionalPut != capSupported && c.Versions == capSupported {
+		_, r.listErr = u.listVersions(ctx, key)
 	}
-	err = put()
-	cleanupErr = u.deleteKey(context.WithoutCancel(ctx), key)
-	switch {
-	case err == nil:
-		c = capUnsupported
-	case isPreconditionFailed(err):
-		c = capSupported
-	default:
-		return capUnknown, u.target.explain("write a probe object", key, err), cleanupErr
+	c = u.caps.get(u.target)
+	r.checksum, r.conditional, r.versions = c.ChecksumHeader, c.ConditionalPut, c.Versions
+	return r, nil
+}
+
+// deleteProbe deletes the versions of the probe object that were written,
+// or the object itself where the store keeps no versions (a plain delete
+// would leave B2's versions behind a hide marker).
+func (u *Uploader) deleteProbe(ctx context.Context, key string, written []*string) error {
+	var errs []error
+	plain := false
+	for _, v := range written {
+		if !hasVersionID(v) {
+			plain = true
+			continue
+		}
+		errs = append(errs, u.deleteVersion(ctx, key, *v))
 	}
-	// A cache that cannot be saved only costs another probe next run.
-	_ = u.caps.update(u.target, func(ec *endpointCaps) { ec.ConditionalPut = c })
-	return c, nil, cleanupErr
+	if plain {
+		errs = append(errs, u.deleteKey(ctx, key))
+	}
+	return errors.Join(errs...)
 }
 
 // deleteKey deletes one object, retried per the policy.

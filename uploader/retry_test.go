@@ -40,6 +40,8 @@ func TestClassify(t *testing.T) {
 		{"403 is final", respErr(403, "AccessDenied", nil), false, 0},
 		{"404 is final", respErr(404, "NoSuchBucket", nil), false, 0},
 		{"412 is final", respErr(412, "PreconditionFailed", nil), false, 0},
+		{"501 is never transient", respErr(501, "NotImplemented", nil), false, 0},
+		{"501 even with Retry-After", respErr(501, "NotImplemented", http.Header{"Retry-After": {"1"}}), false, 0},
 		{"reset", &smithyhttp.RequestSendError{Err: &net.OpError{Op: "write", Err: syscall.ECONNRESET}}, true, 0},
 		{"refused", fmt.Errorf("x: %w", syscall.ECONNREFUSED), true, 0},
 		{"truncated", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true, 0},

@@ -136,6 +136,19 @@ func parsePlaceholder(s string) (tmplPart, error) {
 // String returns the template's source text.
 func (t *KeyTemplate) String() string { return t.src }
 
+// Unique reports whether two different files practically never get the
+// same key: the template has {uuid}, or {sha1:N} or {random:N} with at
+// least 8 characters.
+func (t *KeyTemplate) Unique() bool {
+	for _, p := range t.parts {
+		switch {
+		case p.field == "uuid", (p.field == "sha1" || p.field == "random") && p.n >= 8:
+			return true
+		}
+	}
+	return false
+}
+
 // Render makes the object key for one file. The file name is cleaned (Unicode
 // NFC, no control or bidi-override characters, no "/" or "\"), and each
 // segment is kept within B2's limits, truncating the name but not its

@@ -261,7 +261,7 @@ func (u *Uploader) Send(ctx context.Context, p *Prepared) (Result, error) {
 		return Result{}, &Error{What: fmt.Sprintf("%s: cannot make an object key: %v", lf.path, err), Err: err,
 			Advice: "change target.path_template"}
 	}
-	if err := u.probe(ctx, key); err != nil {
+	if err := u.probe(ctx); err != nil {
 		return Result{}, err
 	}
 	res, err := u.place(ctx, lf, key, p.progress)
@@ -307,7 +307,7 @@ func (u *Uploader) open(ctx context.Context, req Request) (f *os.File, lf *local
 		lf.partSize = planPartSize(lf.size, u.transfer.PartSize.bytes())
 		if lf.partSize > MaxPartSize {
 			f.Close()
-			return nil, nil, fileErr(nil, fmt.Sprintf("is %d bytes, more than the store's 10,000 parts of 5 GiB can hold", lf.size), "split the file")
+			return nil, nil, fileErr(nil, fmt.Sprintf("is %d bytes, more than the store's 10,000 parts of 5 GB can hold", lf.size), "split the file")
 		}
 	}
 	if lf.dig, err = hashFile(ctx, f, lf.size, lf.partSize); err != nil {
@@ -375,51 +375,86 @@ func typeByExtension(name string) string {
 // maxSuffix bounds the name-1, name-2 … search.
 const maxSuffix = 1000
 
+// maxRelook bounds how often one upload looks at the same name again
+// after the endpoint changed under it (a race's leftover removed, an
+// object gone between two looks).
+const maxRelook = 3
+
 // place uploads lf at key, or at the first free key-N, or reuses an
-// identical object found on the way.
+// identical object found on the way. See nooverwrite.go for how it never
+// replaces a different file.
 func (u *Uploader) place(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) (Result, error) {
+	relooks := 0
+	again := func(n int) int {
+		if relooks++; relooks <= maxRelook {
+			return n - 1
+		}
+		return n
+	}
 	for n := 0; n <= maxSuffix; n++ {
 		k := key
 		if n > 0 {
 			k = withSuffix(key, n)
 		}
 		res := Result{File: lf.path, Key: k, SHA1: lf.dig.whole.SHA1Hex(), Size: lf.size, ContentType: lf.contentType, Multipart: lf.partSize > 0}
-		// Without a conditional put we must look first; a multipart upload
+		conditional := u.caps.get(u.target).ConditionalPut == capSupported
+		// Without a conditional write we must look first; a multipart upload
 		// looks first anyway rather than send gigabytes to be refused.
-		if u.caps.get(u.target).ConditionalPut != capSupported || lf.partSize > 0 {
-			same, exists, err := u.compare(ctx, lf, k)
+		if !conditional || lf.partSize > 0 {
+			st, err := u.lookAt(ctx, lf, k)
 			if err != nil {
 				return Result{}, err
 			}
-			if exists {
-				if same {
-					res.Deduplicated = true
-					return res, nil
-				}
+			switch st {
+			case nameSame:
+				res.Deduplicated = true
+				return res, nil
+			case nameTaken:
+				continue
+			case nameCleared:
+				n = again(n)
 				continue
 			}
 		}
+		var vid *string
 		var err error
 		if lf.partSize > 0 {
-			err = u.putMultipart(ctx, lf, k, progress)
+			vid, err = u.putMultipart(ctx, lf, k, progress)
 		} else {
-			err = u.putSingle(ctx, lf, k, progress)
+			vid, err = u.putSingle(ctx, lf, k, progress)
 		}
-		if errors.Is(err, errExists) {
-			same, exists, herr := u.compare(ctx, lf, k)
-			if herr != nil {
-				return Result{}, herr
+		switch {
+		case errors.Is(err, errNoConditional):
+			// Learned just now: from here on, look before writing.
+			n--
+			continue
+		case errors.Is(err, errExists):
+			st, err := u.lookAt(ctx, lf, k)
+			if err != nil {
+				return Result{}, err
 			}
-			if exists && same {
+			switch st {
+			case nameSame:
 				res.Deduplicated = true
 				return res, nil
+			case nameFree, nameCleared:
+				n = again(n)
 			}
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return Result{}, err
 		}
-		if err := u.confirm(ctx, lf, k); err != nil {
+		u.learnVersions(vid)
+		if !conditional && hasVersionID(vid) {
+			kept, err := u.settle(ctx, k, *vid)
+			if err != nil {
+				return Result{}, err
+			}
+			if !kept {
+				continue // another writer had the name first
+			}
+		}
+		if err := u.confirm(ctx, lf, k, aws.ToString(vid)); err != nil {
 			return Result{}, err
 		}
 		return res, nil
@@ -428,8 +463,49 @@ func (u *Uploader) place(ctx context.Context, lf *localFile, key string, progres
 		Advice: "add {sha1:8} or {random:6} to target.path_template"}
 }
 
+// nameState is what a look at a name found.
+type nameState int
+
+const (
+	nameFree    nameState = iota // nothing there
+	nameSame                     // this file's content, owning the name
+	nameTaken                    // a different file
+	nameCleared                  // this content, left by a writer that lost a race for the name: removed, look again
+)
+
+// lookAt HEADs key and compares what is there with lf. On an endpoint
+// without conditional writes, identical content is the name's only when
+// it is the version that owns the name (see settle).
+func (u *Uploader) lookAt(ctx context.Context, lf *localFile, key string) (nameState, error) {
+	h, err := u.head(ctx, key, "")
+	if err != nil {
+		return 0, err
+	}
+	if h == nil {
+		return nameFree, nil
+	}
+	if u.matches(h, lf) != nil {
+		return nameTaken, nil
+	}
+	if u.caps.get(u.target).ConditionalPut != capSupported && hasVersionID(h.VersionId) {
+		kept, err := u.settle(ctx, key, *h.VersionId)
+		if err != nil {
+			return 0, err
+		}
+		if !kept {
+			return nameCleared, nil
+		}
+	}
+	return nameSame, nil
+}
+
 // errExists means a conditional put found the key taken.
 var errExists = errors.New("key exists")
+
+// errNoConditional means the endpoint refused the conditional header just
+// now; the write did not happen, and the endpoint is now known to have no
+// conditional writes.
+var errNoConditional = errors.New("the endpoint has no conditional writes")
 
 // isPreconditionFailed reports a 412 from If-None-Match.
 func isPreconditionFailed(err error) bool {
@@ -437,102 +513,78 @@ func isPreconditionFailed(err error) bool {
 	return status == 412 || code == "PreconditionFailed"
 }
 
-// isChecksumHeaderRejected reports B2's answer to checksum headers it does
-// not support: 400 InvalidArgument "Unsupported header 'x-amz-checksum-…'".
-func isChecksumHeaderRejected(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) || api.ErrorCode() != "InvalidArgument" {
-		return false
+// putInput is the PutObject request for lf at key with the headers in h.
+func (u *Uploader) putInput(lf *localFile, key string, h writeHeaders, body io.Reader) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{
+		Bucket:        &u.target.Bucket,
+		Key:           &key,
+		Body:          body,
+		ContentLength: aws.Int64(lf.size),
+		ContentMD5:    aws.String(lf.dig.whole.MD5Base64()),
+		ContentType:   &lf.contentType,
+		Metadata:      map[string]string{"sha1": lf.dig.whole.SHA1Hex()},
 	}
-	msg := strings.ToLower(api.ErrorMessage())
-	return strings.Contains(msg, "unsupported header") || strings.Contains(msg, "x-amz-checksum")
+	if u.target.CacheControl != "" {
+		in.CacheControl = &u.target.CacheControl
+	}
+	if h.checksum {
+		in.ChecksumSHA1 = aws.String(lf.dig.whole.SHA1Base64())
+	}
+	if h.conditional {
+		in.IfNoneMatch = aws.String("*")
+	}
+	return in
 }
 
-// putSingle sends the file in one PUT, retried per the policy. It returns
-// errExists when If-None-Match found the key taken.
-func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) error {
+// putSingle sends the file in one PUT, retried per the policy, and returns
+// the version ID the store gave it (nil when it keeps no versions). It
+// returns errExists when If-None-Match found the key taken, or when a
+// resend found something at the key, and errNoConditional when the
+// endpoint refused If-None-Match.
+func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) (*string, error) {
 	var sent atomic.Int64
+	var vid *string
 	attempts := 0
-	return u.withChecksumFallback(func(useChecksum bool) error {
+	err := u.withHeaderFallback("upload", key, u.writeHeaders(), func(h writeHeaders) error {
 		return u.policy.Do(ctx, "upload "+key, func(ctx context.Context) error {
 			// Before sending again, look: the last attempt may have been
 			// stored with its answer lost, or refused early (412) by a
 			// server that then dropped the connection.
 			if attempts++; attempts > 1 {
-				if h, err := u.head(ctx, key); err == nil && h != nil {
+				if h, err := u.head(ctx, key, ""); err == nil && h != nil {
 					return errExists
 				}
 			}
-			in := &s3.PutObjectInput{
-				Bucket:        &u.target.Bucket,
-				Key:           &key,
-				Body:          newProgressReader(io.NewSectionReader(lf.r, 0, lf.size), &sent, lf.size, progress),
-				ContentLength: aws.Int64(lf.size),
-				ContentMD5:    aws.String(lf.dig.whole.MD5Base64()),
-				ContentType:   &lf.contentType,
-				Metadata:      map[string]string{"sha1": lf.dig.whole.SHA1Hex()},
-				IfNoneMatch:   aws.String("*"),
+			body := newProgressReader(io.NewSectionReader(lf.r, 0, lf.size), &sent, lf.size, progress)
+			out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, body))
+			if err == nil {
+				vid = out.VersionId
 			}
-			if u.target.CacheControl != "" {
-				in.CacheControl = &u.target.CacheControl
-			}
-			if useChecksum {
-				in.ChecksumSHA1 = aws.String(lf.dig.whole.SHA1Base64())
-			}
-			_, err := u.store.PutObject(ctx, in)
 			return err
 		})
-	}, key)
-}
-
-// withChecksumFallback runs put with the checksum header unless the endpoint
-// is known to refuse it; if the endpoint refuses it now, it remembers that
-// and runs put again without. It also maps 412 to errExists.
-func (u *Uploader) withChecksumFallback(put func(useChecksum bool) error, key string) error {
-	use := u.caps.get(u.target).ChecksumHeader != capUnsupported
-	err := put(use)
-	if errors.Is(err, errExists) {
-		return errExists
-	}
-	if use && isChecksumHeaderRejected(err) {
-		// Failing to save the cache only costs this fallback next run.
-		_ = u.caps.update(u.target, func(c *endpointCaps) { c.ChecksumHeader = capUnsupported })
-		err = put(false)
-	} else if use && err == nil {
-		_ = u.caps.setIfUnknown(u.target, func(c *endpointCaps) *capability { return &c.ChecksumHeader }, capSupported)
-	}
-	if err != nil && isPreconditionFailed(err) {
-		_ = u.caps.setIfUnknown(u.target, func(c *endpointCaps) *capability { return &c.ConditionalPut }, capSupported)
-		return errExists
-	}
-	return u.target.explain("upload", key, err)
+	})
+	return vid, err
 }
 
 // setIfUnknown records a capability the first time it is learned.
 func (s *capsStore) setIfUnknown(t Target, field func(*endpointCaps) *capability, v capability) error {
 	c := s.get(t)
-	if *field(&c) == v {
+	if *field(&c) != capUnknown {
 		return nil
 	}
 	return s.update(t, func(c *endpointCaps) { *field(c) = v })
 }
 
-// compare HEADs key and reports whether an object exists there and whether
-// it holds the same content as lf.
-func (u *Uploader) compare(ctx context.Context, lf *localFile, key string) (same, exists bool, err error) {
-	h, err := u.head(ctx, key)
-	if err != nil || h == nil {
-		return false, false, err
-	}
-	return u.matches(h, lf) == nil, true, nil
-}
-
-// head returns nil, nil when the key does not exist.
-func (u *Uploader) head(ctx context.Context, key string) (*s3.HeadObjectOutput, error) {
+// head returns nil, nil when the key (or, with a version ID, that version
+// of it) does not exist.
+func (u *Uploader) head(ctx context.Context, key, versionID string) (*s3.HeadObjectOutput, error) {
 	var out *s3.HeadObjectOutput
 	headOnce := func(withChecksum bool) error {
 		return u.policy.Do(ctx, "check "+key, func(ctx context.Context) error {
 			in := &s3.HeadObjectInput{Bucket: &u.target.Bucket, Key: &key}
+			if versionID != "" {
+				in.VersionId = &versionID
+			}
 			if withChecksum {
 				in.ChecksumMode = types.ChecksumModeEnabled
 			}
@@ -597,9 +649,10 @@ func (u *Uploader) matches(h *s3.HeadObjectOutput, lf *localFile) error {
 	return fmt.Errorf("%w: the server reported neither a SHA1 checksum nor x-amz-meta-sha1", ErrNotConfirmed)
 }
 
-// confirm HEADs the object just written and checks it is the file.
-func (u *Uploader) confirm(ctx context.Context, lf *localFile, key string) error {
-	h, err := u.head(ctx, key)
+// confirm HEADs the object just written (its version, when the store
+// named one) and checks it is the file.
+func (u *Uploader) confirm(ctx context.Context, lf *localFile, key, versionID string) error {
+	h, err := u.head(ctx, key, versionID)
 	if err != nil {
 		return err
 	}

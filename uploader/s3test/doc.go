@@ -12,8 +12,8 @@
 //
 // A typical test:
 //
-//	srv := s3test.Start(t, s3test.Options{TLS: true})
-//	p := s3test.NewProxy(t, srv, s3test.ProxyOptions{TLS: true, RejectChecksumHeaders: true})
+//	srv := s3test.Start(t, s3test.Options{TLS: true, Versioning: true})
+//	p := s3test.NewProxy(t, srv, s3test.ProxyOptions{TLS: true, B2: true})
 //	p.Inject(s3test.Fault{Kind: s3test.SlowDown, Match: s3test.MatchPut})
 //	// point the code under test at p.URL with srv's credentials and p.CertPool,
 //	// then assert on p.Requests() and on srv.Client().

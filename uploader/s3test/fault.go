@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FaultKind says what the proxy does to a request a [Fault] matches.
@@ -31,9 +32,17 @@ const (
 	// DropResponse forwards the request, so the server acts on it, then
 	// closes the client connection without writing the response.
 	DropResponse
+	// Gather holds each matching request until Times of them have
+	// arrived, then forwards them all at once (or after GatherTimeout, so
+	// a test that sends fewer does not hang): two writers that both looked
+	// at a free name then write it at the same moment.
+	Gather
 )
 
-var faultNames = [...]string{"SlowDown", "TooManyRequests", "ResetMidBody", "FlipByte", "DropResponse"}
+// GatherTimeout is how long a Gather fault holds a request at most.
+const GatherTimeout = 30 * time.Second
+
+var faultNames = [...]string{"SlowDown", "TooManyRequests", "ResetMidBody", "FlipByte", "DropResponse", "Gather"}
 
 // String returns the constant's name, as used in Record.Fault.
 func (k FaultKind) String() string {
@@ -50,6 +59,20 @@ const NoRetryAfter = "none"
 // rejectFault is the Record.Fault of a request that ProxyOptions
 // RejectChecksumHeaders refused.
 const rejectFault = "RejectChecksumHeaders"
+
+// conditionalFault is the Record.Fault of a conditional write that
+// ProxyOptions B2 refused with 501.
+const conditionalFault = "RejectConditionalWrite"
+
+// conditionalWrite reports a write that carries If-None-Match or If-Match:
+// a PUT (object, part or copy) or a POST (CompleteMultipartUpload and the
+// like). Conditional reads are not writes.
+func conditionalWrite(r *http.Request) bool {
+	if r.Method != http.MethodPut && r.Method != http.MethodPost {
+		return false
+	}
+	return r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Match") != ""
+}
 
 // Fault is one entry in a proxy's fault queue. A Fault value is copied by
 // Inject and not retained.
@@ -68,6 +91,14 @@ type Fault struct {
 	// reset and, for FlipByte, which byte to change. 0 means the middle of
 	// the body (per Content-Length; 0 when the length is unknown).
 	Offset int64
+
+	gate *gate // shared by the requests one Gather fault holds
+}
+
+// gate opens once n requests have arrived.
+type gate struct {
+	n, arrived int
+	open       chan struct{}
 }
 
 // MatchPut matches a PutObject or an UploadPart: a PUT of an object with a

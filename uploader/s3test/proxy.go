@@ -34,6 +34,17 @@ type ProxyOptions struct {
 	// received for this API call." and is not forwarded. This check comes
 	// before the fault queue, and a refused request consumes no fault.
 	RejectChecksumHeaders bool
+	// B2 answers as Backblaze B2's S3 API does, per its documentation and
+	// public reports: everything RejectChecksumHeaders refuses, and a
+	// conditional write (If-None-Match or If-Match on a PUT or on a POST
+	// such as CompleteMultipartUpload) gets 501 NotImplemented "A header
+	// you provided implies functionality that is not implemented", without
+	// being forwarded. Put the proxy in front of a Server started with
+	// Versioning to keep every version of a name, as B2 does. B2 also
+	// applies each change to a name at once: the proxy serialises the
+	// requests on one name, so that no one sees the moment when versitygw
+	// moves an older version back after the current one was deleted.
+	B2 bool
 }
 
 // Record is one request the proxy saw.
@@ -47,7 +58,7 @@ type Record struct {
 	// (ResetMidBody, or a request still in flight).
 	Status int
 	// Fault names what the proxy did instead of plain forwarding:
-	// a FaultKind's String, "RejectChecksumHeaders", or "".
+	// a FaultKind's String, "RejectChecksumHeaders", "RejectConditionalWrite", or "".
 	Fault     string
 	At        time.Time // when the request arrived
 	BodyBytes int64     // request body bytes the proxy read
@@ -73,6 +84,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	faults  []Fault
 	records []*Record
+	names   map[string]*sync.RWMutex // B2: one lock per object name
 
 	closeOnce sync.Once
 	closeErr  error
@@ -168,6 +180,9 @@ func (p *Proxy) Inject(f Fault) {
 	if f.Times <= 0 {
 		f.Times = 1
 	}
+	if f.Kind == Gather {
+		f.gate = &gate{n: f.Times, open: make(chan struct{})}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = append(p.faults, f)
@@ -203,6 +218,11 @@ func (p *Proxy) take(r *http.Request, rec *Record) (Fault, bool) {
 			continue
 		}
 		taken := *f
+		if g := f.gate; g != nil {
+			if g.arrived++; g.arrived == g.n {
+				close(g.open)
+			}
+		}
 		if f.Times--; f.Times == 0 {
 			p.faults = slices.Delete(p.faults, i, i+1)
 		}
@@ -241,13 +261,14 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		rec.BodyBytes = body.n.Load()
 	}()
 
-	if p.opts.RejectChecksumHeaders {
+	if p.opts.B2 && conditionalWrite(r) {
+		p.refuse(sw, r, rec, conditionalFault, http.StatusNotImplemented, "NotImplemented",
+			"A header you provided implies functionality that is not implemented")
+		return
+	}
+	if p.opts.RejectChecksumHeaders || p.opts.B2 {
 		if h := checksumHeader(r.Header); h != "" {
-			p.mu.Lock()
-			rec.Fault = rejectFault
-			p.mu.Unlock()
-			discardBody(r)
-			writeS3Error(sw, http.StatusBadRequest, "InvalidArgument",
+			p.refuse(sw, r, rec, rejectFault, http.StatusBadRequest, "InvalidArgument",
 				fmt.Sprintf("Unsupported header '%s' received for this API call.", h))
 			return
 		}
@@ -255,7 +276,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 
 	f, ok := p.take(r, rec)
 	if !ok {
-		p.rp.ServeHTTP(sw, r)
+		p.forward(sw, r)
 		return
 	}
 	switch f.Kind {
@@ -285,12 +306,67 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			off = max(r.ContentLength, 0) / 2
 		}
 		r.Body = &flipBody{rc: r.Body, off: off}
-		p.rp.ServeHTTP(sw, r)
+		p.forward(sw, r)
 	case DropResponse:
-		p.rp.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), dropKey{}, rec)))
+		p.forward(sw, r.WithContext(context.WithValue(r.Context(), dropKey{}, rec)))
+	case Gather:
+		t := time.NewTimer(GatherTimeout)
+		select {
+		case <-f.gate.open:
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+		p.forward(sw, r)
 	default:
 		writeS3Error(sw, http.StatusInternalServerError, "InternalError", "s3test: unknown fault "+f.Kind.String())
 	}
+}
+
+// forward sends r on to the server. With B2, a write to a name (PUT,
+// POST, DELETE) waits for everything else on that name, and reads of it
+// (GET, HEAD, and listings whose prefix is the name) wait for writes.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
+	if p.opts.B2 {
+		bucket, key := splitPath(r.URL.Path)
+		if key == "" {
+			key = r.URL.Query().Get("prefix")
+		}
+		if key != "" {
+			l := p.nameLock(bucket + "/" + key)
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				l.RLock()
+				defer l.RUnlock()
+			} else {
+				l.Lock()
+				defer l.Unlock()
+			}
+		}
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+func (p *Proxy) nameLock(name string) *sync.RWMutex {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.names == nil {
+		p.names = map[string]*sync.RWMutex{}
+	}
+	l := p.names[name]
+	if l == nil {
+		l = new(sync.RWMutex)
+		p.names[name] = l
+	}
+	return l
+}
+
+// refuse answers r with an S3 error without forwarding it, noting why in rec.
+func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, rec *Record, fault string, status int, code, msg string) {
+	p.mu.Lock()
+	rec.Fault = fault
+	p.mu.Unlock()
+	discardBody(r)
+	writeS3Error(w, status, code, msg)
 }
 
 func (p *Proxy) modifyResponse(resp *http.Response) error {

@@ -374,3 +374,65 @@ func TestMatchers(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyB2 pins down the answers of B2 mode: conditional writes get
+// 501, checksum headers on every write get 400 (CreateMultipartUpload's
+// algorithm and UploadPart's headers included), and neither is forwarded.
+func TestProxyB2(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, Options{TLS: true, Versioning: true})
+	p := NewProxy(t, srv, ProxyOptions{TLS: true, B2: true})
+	c, ctx := p.Client(), t.Context()
+	body := []byte("png bytes")
+	status := func(err error) int { s, _ := responseHeader(t, err); return s }
+
+	key := "cond.png"
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &srv.Bucket, Key: &key, Body: bytes.NewReader(body), IfNoneMatch: aws.String("*")})
+	var ae smithy.APIError
+	if status(err) != http.StatusNotImplemented || !errors.As(err, &ae) || ae.ErrorCode() != "NotImplemented" ||
+		ae.ErrorMessage() != "A header you provided implies functionality that is not implemented" {
+		t.Fatalf("PutObject with If-None-Match: %v, want 501 NotImplemented", err)
+	}
+	if rec := onlyRecord(t, p); rec.Fault != "RejectConditionalWrite" {
+		t.Fatalf("record %+v", rec)
+	}
+	requireMissing(t, srv, key)
+	out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &srv.Bucket, Key: &key, Body: bytes.NewReader(body)})
+	if err != nil || aws.ToString(out.VersionId) == "" {
+		t.Fatalf("plain PutObject: %v, version %q; want a version ID", err, aws.ToString(out.VersionId))
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &srv.Bucket, Key: &key, Body: bytes.NewReader(body), IfMatch: out.ETag}); status(err) != http.StatusNotImplemented {
+		t.Fatalf("PutObject with If-Match: %v, want 501", err)
+	}
+	// A conditional read is not a write.
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &srv.Bucket, Key: &key, IfMatch: out.ETag}); err != nil {
+		t.Fatalf("HEAD with If-Match: %v", err)
+	}
+
+	mkey := "multi.bin"
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &srv.Bucket, Key: &mkey, ChecksumAlgorithm: types.ChecksumAlgorithmSha1}); status(err) != http.StatusBadRequest {
+		t.Fatalf("CreateMultipartUpload with a checksum algorithm: %v, want 400", err)
+	}
+	mp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &srv.Bucket, Key: &mkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := bytes.Repeat([]byte("x"), 5<<20)
+	psum := sha1.Sum(part)
+	if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &srv.Bucket, Key: &mkey, UploadId: mp.UploadId, PartNumber: aws.Int32(1),
+		Body: bytes.NewReader(part), ChecksumSHA1: aws.String(b64(psum[:]))}); status(err) != http.StatusBadRequest {
+		t.Fatalf("UploadPart with x-amz-checksum-sha1: %v, want 400", err)
+	}
+	up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &srv.Bucket, Key: &mkey, UploadId: mp.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(part)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &srv.Bucket, Key: &mkey, UploadId: mp.UploadId,
+		MultipartUpload: done, IfNoneMatch: aws.String("*")}); status(err) != http.StatusNotImplemented {
+		t.Fatalf("CompleteMultipartUpload with If-None-Match: %v, want 501", err)
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &srv.Bucket, Key: &mkey, UploadId: mp.UploadId, MultipartUpload: done}); err != nil {
+		t.Fatalf("plain CompleteMultipartUpload: %v", err)
+	}
+}

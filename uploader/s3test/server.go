@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 const (
@@ -56,6 +57,11 @@ type Options struct {
 	// PublicRead puts a bucket policy that lets anyone GET and HEAD
 	// objects without signing, as a public B2 bucket does.
 	PublicRead bool
+	// Versioning keeps every version of a name, as B2 does by default:
+	// versitygw runs with --versioning-dir and the bucket has versioning
+	// enabled, so writes return x-amz-version-id and ListObjectVersions
+	// lists them.
+	Versioning bool
 }
 
 // Server is a running versitygw. Its fields are read-only after start;
@@ -71,14 +77,15 @@ type Server struct {
 	CAPEM     []byte         // PEM of the CA certificate when TLS, else nil
 	CertPool  *x509.CertPool // pool holding that CA when TLS, else nil
 
-	cmd       *exec.Cmd
-	exited    chan struct{} // closed once the process has been waited for
-	waitErr   error         // set before exited is closed
-	out       *tailBuffer
-	transport *http.Transport
-	client    *http.Client
-	tempDirs  []string                    // removed by Close
-	relaunch  func(context.Context) error // starts the process again as it was
+	cmd        *exec.Cmd
+	exited     chan struct{} // closed once the process has been waited for
+	waitErr    error         // set before exited is closed
+	out        *tailBuffer
+	transport  *http.Transport
+	client     *http.Client
+	tempDirs   []string                    // removed by Close
+	posixFlags []string                    // flags of the posix backend
+	relaunch   func(context.Context) error // starts the process again as it was
 
 	mu sync.Mutex // guards stopped and the process fields during Stop/Restart
 
@@ -198,7 +205,14 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("s3test: make data dir: %w", err)
 	}
 
-	scheme, certArgs := "http", []string(nil)
+	scheme, flags := "http", []string(nil) // flags before the "posix" command
+	if opts.Versioning {
+		versions := filepath.Join(state, "versions")
+		if err := os.MkdirAll(versions, 0o755); err != nil {
+			return nil, fmt.Errorf("s3test: make versioning dir: %w", err)
+		}
+		s.posixFlags = []string{"--versioning-dir", versions}
+	}
 	if opts.TLS {
 		ca, err := newAuthority("versitygw")
 		if err != nil {
@@ -208,7 +222,7 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("s3test: %w", err)
 		}
-		scheme, certArgs = "https", []string{"--cert", certFile, "--key", keyFile}
+		scheme, flags = "https", append(flags, "--cert", certFile, "--key", keyFile)
 		s.CAPEM, s.CertPool = ca.caPEM, ca.pool
 	}
 	s.transport = newTransport(s.CertPool)
@@ -223,9 +237,9 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 			return nil, err
 		}
 		s.Endpoint = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
-		err = s.launch(ctx, bin, port, health, certArgs)
+		err = s.launch(ctx, bin, port, health, flags)
 		if err == nil {
-			s.relaunch = func(ctx context.Context) error { return s.launch(ctx, bin, port, health, certArgs) }
+			s.relaunch = func(ctx context.Context) error { return s.launch(ctx, bin, port, health, flags) }
 			break
 		}
 		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
@@ -238,6 +252,12 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 	c := s.Client()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.Bucket}); err != nil {
 		return nil, fmt.Errorf("s3test: create bucket %q on %s: %w%s", s.Bucket, s.Endpoint, err, s.out.tail())
+	}
+	if opts.Versioning {
+		if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &s.Bucket,
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			return nil, fmt.Errorf("s3test: enable versioning on %q: %w%s", s.Bucket, err, s.out.tail())
+		}
 	}
 	if opts.PublicRead {
 		policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, s.Bucket)
@@ -252,14 +272,16 @@ var errPortTaken = errors.New("port already in use")
 
 // launch starts the process on port and waits until the health endpoint
 // answers 200. When it fails, the process is gone.
-func (s *Server) launch(ctx context.Context, bin string, port int, health string, certArgs []string) error {
+func (s *Server) launch(ctx context.Context, bin string, port int, health string, flags []string) error {
 	args := []string{
 		"--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
 		"--port", fmt.Sprintf("127.0.0.1:%d", port), "--health", health,
 		"--quiet", "--keep-alive",
 	}
-	args = append(args, certArgs...)
-	args = append(args, "posix", s.Dir)
+	args = append(args, flags...)
+	args = append(args, "posix")
+	args = append(args, s.posixFlags...)
+	args = append(args, s.Dir)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = s.out, s.out

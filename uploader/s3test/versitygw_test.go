@@ -166,3 +166,63 @@ func TestVersitygwFacts(t *testing.T) {
 		}
 	})
 }
+
+// TestVersitygwVersioningFacts pins down the versions the race detection
+// relies on, as B2 keeps them: every write of a name is a version with its
+// own ID, ListObjectVersions lists a name's versions newest first, a HEAD
+// can ask for one version, and deleting the current version brings back
+// the one before it.
+func TestVersitygwVersioningFacts(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, Options{Versioning: true})
+	c, ctx, bucket := srv.Client(), t.Context(), &srv.Bucket
+	key := aws.String("2026/11/shot.png")
+	var ids []string
+	for _, body := range []string{"first", "second", "third"} {
+		out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: key, Body: bytes.NewReader([]byte(body))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := aws.ToString(out.VersionId); v == "" || v == "null" || slices.Contains(ids, v) {
+			t.Fatalf("write %q got version ID %q (earlier %v): want a new one", body, v, ids)
+		}
+		ids = append(ids, aws.ToString(out.VersionId))
+	}
+	// A longer key with key as its prefix is listed after it.
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(*key + ".txt"), Body: bytes.NewReader(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: bucket, Prefix: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, v := range list.Versions {
+		if aws.ToString(v.Key) == *key {
+			listed = append(listed, aws.ToString(v.VersionId))
+		}
+	}
+	if want := []string{ids[2], ids[1], ids[0]}; !slices.Equal(listed, want) {
+		t.Fatalf("versions listed %v, want newest first %v", listed, want)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key, VersionId: &ids[0]})
+	if err != nil || aws.ToInt64(h.ContentLength) != int64(len("first")) || aws.ToString(h.VersionId) != ids[0] {
+		t.Fatalf("HEAD of the first version: %+v, %v", h, err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: key, VersionId: &ids[2]}); err != nil {
+		t.Fatal(err)
+	}
+	h, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key})
+	if err != nil || aws.ToString(h.VersionId) != ids[1] {
+		t.Fatalf("after deleting the newest version, HEAD: %+v, %v; want version %s back", h, err, ids[1])
+	}
+	// A plain delete leaves a delete marker (B2: a hide marker) and keeps
+	// the versions.
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	list, err = c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: bucket, Prefix: key})
+	if err != nil || len(list.DeleteMarkers) != 1 || len(list.Versions) != 3 {
+		t.Fatalf("after a plain delete: %d markers, %d versions (%v); want 1 and 3 (two of the name, one of the .txt)", len(list.DeleteMarkers), len(list.Versions), err)
+	}
+}
