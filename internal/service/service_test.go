@@ -35,11 +35,21 @@ type env struct {
 	events chan Event
 }
 
-func newEnv(t *testing.T, opts Options) *env {
+// endpointKind is the kind of endpoint a test runs against.
+type endpointKind int
+
+const (
+	conditionalWrites endpointKind = iota // versitygw: If-None-Match answered with 412
+	b2Like                                // the B2-like proxy: 501 to conditional writes, versions kept
+)
+
+func newEnv(t *testing.T, opts Options) *env { return newEnvOn(t, opts, conditionalWrites) }
+
+func newEnvOn(t *testing.T, opts Options, kind endpointKind) *env {
 	t.Helper()
 	e := &env{events: make(chan Event, 10000)}
-	e.srv = s3test.Start(t, s3test.Options{})
-	e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{})
+	e.srv = s3test.Start(t, s3test.Options{Versioning: kind == b2Like})
+	e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{B2: kind == b2Like})
 	cfg := &uploader.Config{Target: uploader.Target{Endpoint: e.proxy.URL, Bucket: e.srv.Bucket, KeyID: e.srv.AccessKey,
 		Key: uploader.NewSecret(e.srv.SecretKey), PathTemplate: "{name}{ext}"}}
 	cfg.SetDefaults()
@@ -109,7 +119,13 @@ func countPuts(p *s3test.Proxy) int {
 }
 
 func TestQueueUploadsEachOnce(t *testing.T) {
-	e := newEnv(t, Options{Concurrency: 4})
+	for name, kind := range map[string]endpointKind{"conditional writes": conditionalWrites, "B2-like": b2Like} {
+		t.Run(name, func(t *testing.T) { testQueueUploadsEachOnce(t, kind) })
+	}
+}
+
+func testQueueUploadsEachOnce(t *testing.T, kind endpointKind) {
+	e := newEnvOn(t, Options{Concurrency: 4}, kind)
 	paths := writeFiles(t, t.TempDir(), 50)
 	for _, p := range paths {
 		if _, err := e.svc.Add(t.Context(), p, store.SourceWatch, time.Now()); err != nil {
