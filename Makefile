@@ -10,9 +10,6 @@ ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
-# Fyne reads the locale at start-up and logs an error for C.UTF-8 (it
-# shortens it to "C", which is not a language tag); plain C is quiet.
-export LANG := C
 # Tests that need an X display start their own Xvfb; fail rather than skip.
 export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1

@@ -141,6 +141,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}()
 
+	u.gate.bind()
 	u.win.ShowAndRun()
 	cancel()
 	c.stopWatch()
@@ -205,7 +206,9 @@ func (u *ui) close() {
 	d.Show()
 }
 
-// quit ends the app.
+// quit ends the app. It runs on the UI thread: nothing reaches Fyne from
+// other goroutines after it.
 func (u *ui) quit() {
+	u.gate.close()
 	u.app.Quit()
 }

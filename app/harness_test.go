@@ -70,7 +70,7 @@ func (f *fakeClip) written() string {
 // S3 server (versitygw), driven from the test's goroutine, which plays
 // the UI thread: the edge hands its batches to uiq, and until runs them.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	app   fyne.App
 	srv   *s3test.Server
 	st    *store.Store
@@ -89,7 +89,7 @@ type harnessOptions struct {
 	brokenClip bool   // the system clipboard is unavailable
 }
 
-func newHarness(t *testing.T, opts harnessOptions) *harness {
+func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
 	t.Setenv("LANG", "C.UTF-8")
 	// No session bus unless the test brings its own: keys must never reach
@@ -275,7 +275,7 @@ func (h *harness) overlayHas(s string) bool {
 }
 
 // writeFile writes n random bytes to dir/name.
-func writeFile(t *testing.T, dir, name string, n int) string {
+func writeFile(t testing.TB, dir, name string, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	rand.Read(b)

@@ -19,7 +19,8 @@ import (
 
 // uiOptions tune the window for the app and for tests.
 type uiOptions struct {
-	// do runs a function on the UI thread; default fyne.Do.
+	// do runs a function on the UI thread; default the window's gate,
+	// which uses fyne.Do while the app runs.
 	do func(func())
 	// interval is the least time between two UI updates; default 50ms.
 	interval time.Duration
@@ -50,6 +51,7 @@ type ui struct {
 	thumbs *thumbs
 	opts   uiOptions
 	ctx    context.Context // the app's lifetime; set by start
+	gate   uiGate          // closed when the app begins to quit
 
 	model       *historyModel
 	list        *widget.List
@@ -73,13 +75,14 @@ type ui struct {
 
 // newUI builds the window over c. Call start to run its background work.
 func newUI(a fyne.App, c *core, opts uiOptions) *ui {
-	if opts.do == nil {
-		opts.do = fyne.Do
-	}
 	if opts.interval == 0 {
 		opts.interval = 50 * time.Millisecond
 	}
 	u := &ui{app: a, core: c, opts: opts, notified: map[int64]bool{}, ctx: context.Background()}
+	if opts.do == nil {
+		opts.do = u.gate.do
+		u.opts.do = opts.do
+	}
 	u.edge = newEdge(opts.do, opts.interval)
 	u.edge.prepare = u.prepare
 	u.edge.apply = u.apply

@@ -14,6 +14,7 @@ import (
 
 	"upshot/app"
 	"upshot/internal/clipboard"
+	_ "upshot/internal/locale/tidy" // before Fyne reads the locale
 )
 
 func main() {
@@ -26,8 +27,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := app.Run(ctx, app.Options{Stdout: os.Stdout})
+	signalled := ctx.Err() != nil
 	stop()
 	switch {
+	case signalled && errors.Is(err, context.Canceled):
+		// Asked to quit while starting: nothing went wrong.
 	case errors.Is(err, app.ErrNoDisplay):
 		fmt.Fprintf(os.Stderr, "upshot: %v\nThe command line works without one: upshot help\n", err)
 		os.Exit(2)

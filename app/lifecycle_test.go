@@ -1,0 +1,117 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"upshot/internal/xvfbtest"
+	"upshot/uploader/s3test"
+)
+
+// lifecycleFaults are lines the window program must never print: a Fyne
+// call from the wrong goroutine, a panic, and Fyne's complaint about the
+// C.UTF-8 locale.
+var lifecycleFaults = []string{"Error in Fyne call thread", "panic:", "goroutine ", "Error parsing user locale", "fatal error"}
+
+// TestQuitsCleanlyAtAnyMoment starts the real window program again and
+// again and sends SIGTERM or SIGINT at a different point of its life each
+// time: at once, during start-up, once the window shows, and while
+// uploads are on their way to the list. Each run must end by itself,
+// without a panic, without a Fyne call from the wrong goroutine, and
+// without a locale error, under LANG=C.UTF-8 and LANG=C, started through
+// upshot and directly.
+func TestQuitsCleanlyAtAnyMoment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real binary many times")
+	}
+	display := xvfbtest.Start(t, 1024, 768)
+	bin := buildUpshot(t)
+	desktop := filepath.Join(filepath.Dir(bin), "upshot-desktop")
+	srv := s3test.Start(t, s3test.Options{})
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.toml")
+	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"{name}{ext}\"\n",
+		srv.Endpoint, srv.Bucket, srv.AccessKey, srv.SecretKey)
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shots := filepath.Join(dir, "shots")
+	if err := os.Mkdir(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		writeScreenshot(t, filepath.Join(shots, fmt.Sprintf("shot-%02d.png", i)), i)
+	}
+
+	type moment struct {
+		name  string
+		delay time.Duration // after start; with event, after the event
+		event string        // a report line to wait for first, or ""
+	}
+	moments := []moment{
+		{"at once", 0, ""},
+		{"early start-up", 5 * time.Millisecond, ""},
+		{"start-up", 30 * time.Millisecond, ""},
+		{"late start-up", 120 * time.Millisecond, ""},
+		{"window shown", 0, "shown "},
+		{"just after showing", 20 * time.Millisecond, "shown "},
+		{"first upload listed", 0, "listed "},
+		{"uploads in flight", 5 * time.Millisecond, "listed "},
+	}
+	runs := 0
+	for i, m := range moments {
+		for j, lang := range []string{"C.UTF-8", "C"} {
+			sig, prog := syscall.SIGTERM, bin
+			if (i+j)%2 == 1 {
+				sig, prog = syscall.SIGINT, desktop
+			}
+			name := fmt.Sprintf("%s/%s/LANG=%s/%s", m.name, sig, lang, filepath.Base(prog))
+			data := t.TempDir()
+			env := []string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", "LANG=" + lang, "LC_ALL=", "LC_MESSAGES=", "HOME=" + dir,
+				"UPSHOT_DATA_DIR=" + data, "UPSHOT_CONFIG=" + config, "XDG_CONFIG_HOME=" + filepath.Join(dir, "xdg"),
+				"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus"), envTestReport + "=1", envTestDrop + "=" + shots}
+			p := startApp(t, prog, env)
+			if m.event != "" {
+				p.expect(t, m.event)
+			}
+			time.Sleep(m.delay) // a point in the app's life, not a wait for it
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			exited := make(chan error, 1)
+			go func() {
+				for range p.lines { // drain until stdout closes
+				}
+				exited <- p.cmd.Wait()
+			}()
+			var err error
+			select {
+			case err = <-exited:
+				close(p.done)
+			case <-time.After(60 * time.Second):
+				_ = p.cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, on stderr
+				<-exited
+				close(p.done)
+				t.Fatalf("%s: the app did not end within a minute of the signal\n%s", name, p.errors())
+			}
+			// Exit 0, or, when the signal came before Go had set up its
+			// handlers, the signal's default action; never a crash.
+			ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if err != nil && !(ws.Signaled() && ws.Signal() == sig) {
+				t.Errorf("%s: %v\n%s", name, err, p.errors())
+			}
+			for _, f := range lifecycleFaults {
+				if strings.Contains(p.errors(), f) {
+					t.Errorf("%s: the app printed %q:\n%s", name, f, p.errors())
+				}
+			}
+			runs++
+		}
+	}
+	t.Logf("%d starts, each ended by a signal", runs)
+}
