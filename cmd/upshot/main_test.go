@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"upshot/uploader/s3test"
 )
@@ -282,5 +284,22 @@ func TestCDNSetupCommand(t *testing.T) {
 	e2 := newCLIEnv(t, "")
 	if code, _, errs := upshot(t, "cdn-setup", "--config", e2.config); code != 1 || !strings.Contains(errs, "--domain") {
 		t.Fatalf("without a domain: exit %d, %q", code, errs)
+	}
+}
+
+// TestWatchMissingFolderExits: a folder that does not exist is a usage
+// error, and watch ends at once instead of waiting for a signal.
+func TestWatchMissingFolderExits(t *testing.T) {
+	e := newCLIEnv(t, "")
+	missing := filepath.Join(t.TempDir(), "does-not-exist")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"watch", "--config", e.config, "--no-clipboard", missing}, &out, &errb)
+	if ctx.Err() != nil {
+		t.Fatalf("watch on a missing folder was still running after a minute (it ended only when its context did); stderr %q", errb.String())
+	}
+	if code != exitUsage || !strings.Contains(errb.String(), missing) {
+		t.Fatalf("exit %d, stderr %q; want 2 naming the folder", code, errb.String())
 	}
 }

@@ -69,10 +69,16 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	svc := service.New(st, up, service.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
 		StripMetadata: service.StripRule(func() *uploader.Config { return cfg })})
+	// The queue runs until the watch ends: by a signal, or by a folder that
+	// cannot be watched.
+	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = svc.Run(ctx) })
-	defer wg.Wait()
-	wait, err := svc.Watch(ctx, folders, p.warn)
+	wg.Go(func() { _ = svc.Run(runCtx) })
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wait, err := svc.Watch(runCtx, folders, p.warn)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitUsage
