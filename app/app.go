@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -69,9 +68,13 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer lock.Release()
-	st, err := store.Open(ctx, filepath.Join(opts.DataDir, "upshot.db"))
+	dbPath := filepath.Join(opts.DataDir, "upshot.db")
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
-		return fmt.Errorf("open the queue and history in %s: %w", opts.DataDir, err)
+		if ctx.Err() != nil {
+			return err
+		}
+		return store.Diagnose(err, dbPath)
 	}
 	defer st.Close()
 	if _, err := st.Recover(ctx); err != nil {

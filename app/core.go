@@ -70,6 +70,10 @@ func (unconfigured) Send(context.Context, *uploader.Prepared) (uploader.Result, 
 	return uploader.Result{}, errNotConfigured
 }
 
+func (unconfigured) Confirm(context.Context, string, *uploader.Prepared) (bool, error) {
+	return false, errNotConfigured
+}
+
 // settings returns the current config and uploader; both nil when Upshot
 // is not configured. The config must not be modified.
 func (c *core) settings() (*uploader.Config, *uploader.Uploader) {

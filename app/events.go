@@ -92,6 +92,11 @@ func (u *ui) apply(b *batch) {
 		case service.Failed, service.Rejected:
 			u.failing = true
 			u.lastErr = filepath.Base(ev.Job.Path) + ": " + errText(ev.Err)
+		case service.StoreFailed:
+			u.failing = true
+			u.lastErr = errText(ev.Err)
+		case service.StoreRecovered:
+			u.failing, u.lastErr = false, ""
 		}
 	}
 	if len(b.events) > 0 {

@@ -699,3 +699,15 @@ func (p *progressReader) Seek(off int64, whence int) (int64, error) {
 	}
 	return n, err
 }
+
+// Confirm reports whether key still holds the bytes p would upload, with
+// one HEAD: for a file found in the history, before its link is given out
+// again. false with a nil error means the object is gone or holds other
+// bytes now, so the file should be uploaded again.
+func (u *Uploader) Confirm(ctx context.Context, key string, p *Prepared) (bool, error) {
+	h, err := u.head(ctx, key, "")
+	if err != nil || h == nil {
+		return false, err
+	}
+	return u.matches(h, p.lf) == nil, nil
+}

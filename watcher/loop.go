@@ -242,7 +242,7 @@ func (r *run) onFound(ctx context.Context, c candidate) {
 		return
 	}
 	s := stampOf(fi)
-	if rec, ok := r.emitted[c.path]; ok && rec.stamp == s {
+	if rec, ok := r.emitted[c.path]; ok && rec.stamp == s && !r.w.takeRetry(c.path) {
 		return
 	}
 	if s == c.stamp && time.Since(s.modTime()) >= r.w.quiet {

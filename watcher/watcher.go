@@ -185,6 +185,9 @@ type Watcher struct {
 	probe   chan chan int // tests: number of files waiting for completion
 	started atomic.Bool
 
+	retryMu sync.Mutex
+	retry   map[string]bool // emitted paths the consumer could not take
+
 	// Test knobs, set before Run.
 	noCloseWrite bool          // behave as on systems without close-write
 	closeWait    time.Duration // closeWriteWait
@@ -271,6 +274,30 @@ func newFolder(fo Folder) (*folder, error) {
 // must keep reading, or the watcher stalls and, after the kernel's event queue
 // overflows, recovers only through a rescan. Run closes it when it returns.
 func (w *Watcher) Events() <-chan Event { return w.out }
+
+// Retry says that the consumer could not take the event for path (its
+// queue could not be written, say): the next scan that finds the file
+// emits it again, even though it was emitted before. Pair it with Rescan
+// once the consumer can take events again. Safe for concurrent use.
+func (w *Watcher) Retry(path string) {
+	w.retryMu.Lock()
+	defer w.retryMu.Unlock()
+	if w.retry == nil {
+		w.retry = map[string]bool{}
+	}
+	w.retry[path] = true
+}
+
+// takeRetry reports, once, whether path was handed to Retry.
+func (w *Watcher) takeRetry(path string) bool {
+	w.retryMu.Lock()
+	defer w.retryMu.Unlock()
+	if !w.retry[path] {
+		return false
+	}
+	delete(w.retry, path)
+	return true
+}
 
 // Rescan asks for a catch-up scan of the event-driven folders as soon as
 // possible, for example after the consumer resumes. It does not block;

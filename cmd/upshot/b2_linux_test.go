@@ -2,19 +2,14 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"upshot/uploader/s3test"
 )
@@ -48,19 +43,7 @@ func newB2Env(t *testing.T) *b2Env {
 }
 
 // sha1Of returns the hex SHA1 of the object at key, straight from the server.
-func (e *b2Env) sha1Of(t *testing.T, key string) string {
-	t.Helper()
-	out, err := e.srv.Client().GetObject(t.Context(), &s3.GetObjectInput{Bucket: &e.srv.Bucket, Key: &key})
-	if err != nil {
-		t.Fatalf("get %s: %v", key, err)
-	}
-	defer out.Body.Close()
-	h := sha1.New()
-	if _, err := io.Copy(h, out.Body); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+func (e *b2Env) sha1Of(t *testing.T, key string) string { return objectSHA1(t, e.srv, key) }
 
 func TestCheckB2Like(t *testing.T) {
 	e := newB2Env(t)
@@ -69,6 +52,7 @@ func TestCheckB2Like(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check exit %d\n%s%s", code, out, errs)
 	}
+	t.Logf("upshot check against the B2-like endpoint:\n%s", out)
 	if !strings.Contains(out, "no conditional writes: Upshot looks before it writes") || strings.Contains(out+errs, "try again later") {
 		t.Fatalf("check output:\n%s%s", out, errs)
 	}

@@ -73,7 +73,11 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// cannot be watched.
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = svc.Run(runCtx) })
+	var runErr error
+	wg.Go(func() {
+		runErr = svc.Run(runCtx)
+		cancel() // an unusable store ends the watch too
+	})
 	defer func() {
 		cancel()
 		wg.Wait()
@@ -89,6 +93,12 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", strings.Join(names, ", "))
 	wait()
+	cancel()
+	wg.Wait()
+	if runErr != nil {
+		fmt.Fprintf(stderr, "upshot watch: stopped: %v\n", runErr)
+		return exitFailed
+	}
 	return exitOK
 }
 
@@ -112,7 +122,10 @@ func openStore(ctx context.Context) (*store.Store, error) {
 	path := filepath.Join(uploader.DataDir(), "upshot.db")
 	st, err := store.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open the queue and history at %s: %w", path, err)
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, store.Diagnose(err, path)
 	}
 	return st, nil
 }
@@ -156,8 +169,10 @@ func (p *printer) event(ev service.Event) {
 		p.mu.Lock()
 		fmt.Fprintf(p.errw, "upshot: %s: %s; retrying at %s\n", ev.Job.Path, oneLine(ev.Err), ev.RetryAt.Format("15:04:05"))
 		p.mu.Unlock()
-	case service.Rejected:
+	case service.Rejected, service.StoreFailed:
 		p.warn(ev.Err)
+	case service.StoreRecovered:
+		p.warn(errors.New("the queue and history work again"))
 	}
 }
 

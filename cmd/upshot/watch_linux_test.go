@@ -49,6 +49,7 @@ func newWatchEnv(t *testing.T, extra string) *watchEnv {
 type watcherProc struct {
 	cmd   *exec.Cmd
 	lines chan watchLine
+	errs  chan string // stderr lines
 	done  chan struct{}
 }
 
@@ -61,7 +62,7 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &watcherProc{cmd: cmd, lines: make(chan watchLine, 10000), done: make(chan struct{})}
+	p := &watcherProc{cmd: cmd, lines: make(chan watchLine, 10000), errs: make(chan string, 1000), done: make(chan struct{})}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -72,6 +73,10 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 				close(ready)
 			}
 			t.Logf("watch stderr: %s", sc.Text())
+			select {
+			case p.errs <- sc.Text():
+			default:
+			}
 		}
 		if !once {
 			close(ready)
@@ -90,6 +95,26 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 	<-ready
 	return p
+}
+
+// expectErr waits for a stderr line containing every one of parts.
+func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	for {
+		select {
+		case l := <-p.errs:
+			ok := true
+			for _, part := range parts {
+				ok = ok && strings.Contains(l, part)
+			}
+			if ok {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("upshot watch never said %q", parts)
+		}
+	}
 }
 
 // collect reads upload lines until every name in want has one, failing on
@@ -158,15 +183,20 @@ func successfulPuts(p *s3test.Proxy) map[string]int {
 	return n
 }
 
-func (w *watchEnv) objectSHA1(t *testing.T, key string) string {
+func (w *watchEnv) objectSHA1(t *testing.T, key string) string { return objectSHA1(t, w.srv, key) }
+
+// objectSHA1 returns the hex SHA1 of the object at key, straight from srv.
+func objectSHA1(t *testing.T, srv *s3test.Server, key string) string {
 	t.Helper()
-	out, err := w.srv.Client().GetObject(context.Background(), &s3.GetObjectInput{Bucket: &w.srv.Bucket, Key: &key})
+	out, err := srv.Client().GetObject(context.Background(), &s3.GetObjectInput{Bucket: &srv.Bucket, Key: &key})
 	if err != nil {
 		t.Fatalf("get %s: %v", key, err)
 	}
 	defer out.Body.Close()
 	h := sha1.New()
-	io.Copy(h, out.Body)
+	if _, err := io.Copy(h, out.Body); err != nil {
+		t.Fatal(err)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -21,10 +21,13 @@ type Lock struct{ f *os.File }
 // operating system releases it when the process ends, however it ends.
 func Acquire(dir string) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+		return nil, fmt.Errorf("create the data folder %s: %w (check its parent's permissions, or point UPSHOT_DATA_DIR elsewhere)", dir, err)
 	}
 	path := filepath.Join(dir, "queue.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrPermission) {
+		return nil, fmt.Errorf("the data folder %s cannot be written (%w): make it writable by this user, or point UPSHOT_DATA_DIR at one that is", dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -36,12 +36,15 @@ type jobStore interface {
 	SeenFile(ctx context.Context, path string, size int64, mod time.Time) (bool, error)
 	Watermark(ctx context.Context, dir string) (time.Time, error)
 	SetWatermark(ctx context.Context, dir string, t time.Time) error
+	Check(ctx context.Context) error
+	Path() string
 }
 
 // fileUploader is what the service needs from the uploader.
 type fileUploader interface {
 	Prepare(ctx context.Context, req uploader.Request) (*uploader.Prepared, error)
 	Send(ctx context.Context, p *uploader.Prepared) (uploader.Result, error)
+	Confirm(ctx context.Context, key string, p *uploader.Prepared) (bool, error)
 }
 
 var (
@@ -54,16 +57,18 @@ type EventKind int
 
 // Event kinds, in the order a job meets them.
 const (
-	Queued       EventKind = iota // the file is a durable job now
-	Started                       // a worker took the job
-	Progress                      // bytes sent (throttled)
-	Done                          // uploaded, or found already uploaded; Entry and Link are set
-	Failed                        // will be retried at RetryAt
-	Rejected                      // will not be retried without the user; Err says why
-	PauseChanged                  // Paused says the new state
+	Queued         EventKind = iota // the file is a durable job now
+	Started                         // a worker took the job
+	Progress                        // bytes sent (throttled)
+	Done                            // uploaded, or found already uploaded; Entry and Link are set
+	Failed                          // will be retried at RetryAt
+	Rejected                        // will not be retried without the user; Err says why
+	PauseChanged                    // Paused says the new state
+	StoreFailed                     // the queue and history cannot be used; Err is a *store.Trouble
+	StoreRecovered                  // after StoreFailed: the store works again
 )
 
-var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused"}
+var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused", "store failed", "store recovered"}
 
 func (k EventKind) String() string { return kindNames[k] }
 
@@ -113,6 +118,12 @@ type Service struct {
 
 	mu    sync.Mutex
 	ready map[int64]time.Time // job → when its file was complete, for latency
+	// unrecorded holds jobs whose outcome the store could not take: they
+	// go back to the queue once it works again.
+	unrecorded map[int64]bool
+	trouble    string                  // the store failure last reported, "" when none
+	onRecover  []func()                // run when the store works again (watchers rescan)
+	unusable   context.CancelCauseFunc // ends Run when the store cannot be used at all
 }
 
 // New makes a Service; call Run to start its workers.
@@ -132,7 +143,7 @@ func New(st jobStore, up fileUploader, opts Options) *Service {
 	if opts.StripMetadata == nil {
 		opts.StripMetadata = func(store.Job) bool { return true }
 	}
-	return &Service{st: st, up: up, opts: opts, wake: make(chan struct{}, 1), ready: map[int64]time.Time{}}
+	return &Service{st: st, up: up, opts: opts, wake: make(chan struct{}, 1), ready: map[int64]time.Time{}, unrecorded: map[int64]bool{}}
 }
 
 // Add makes the file a durable job and wakes a worker. ready is when the
@@ -208,31 +219,124 @@ func statFile(path string) (int64, time.Time) {
 	return fi.Size(), fi.ModTime()
 }
 
-// Run works the queue with Concurrency workers until ctx ends. A job being
-// uploaded when ctx ends goes back to the queue for the next run.
+// Run works the queue with Concurrency workers until ctx ends, or until
+// the store turns out to be unusable (damaged): then it returns that
+// *store.Trouble. Other store failures (a full disk, a read-only folder, a
+// lock held by another program) are reported as StoreFailed events and
+// waited out: nothing is lost, and work resumes once the cause is fixed.
+// A job being uploaded when ctx ends goes back to the queue for the next
+// run. Run may be called once.
 func (s *Service) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.unusable = cancel
+	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for range s.opts.Concurrency {
 		wg.Go(func() { s.worker(ctx) })
 	}
 	wg.Wait()
+	var t *store.Trouble
+	if err := context.Cause(ctx); errors.As(err, &t) {
+		return t
+	}
 	return nil
+}
+
+// storeResult reports a store failure once (a StoreFailed event), and ends
+// Run when the store is unusable. Only [Service.storeWorks] says when it
+// works again: a call that happens to succeed (a read, a claim that finds
+// nothing) proves nothing about writes.
+func (s *Service) storeResult(ctx context.Context, err error) {
+	if err == nil || ctx.Err() != nil {
+		return // nothing wrong, or shutting down: not the store's fault
+	}
+	t := store.Diagnose(err, s.st.Path())
+	s.mu.Lock()
+	report := t.Error() != s.trouble
+	s.trouble = t.Error()
+	if t.Unusable && s.unusable != nil {
+		s.unusable(t)
+	}
+	s.mu.Unlock()
+	if report {
+		s.emit(Event{Kind: StoreFailed, Err: t})
+	}
+}
+
+// storeWorks reports whether the store takes writes. After a failure it
+// tries one small write; when that works it says so (StoreRecovered) and
+// lets the watchers rescan for files the store could not take.
+func (s *Service) storeWorks(ctx context.Context) bool {
+	s.mu.Lock()
+	failing := s.trouble != ""
+	s.mu.Unlock()
+	if !failing {
+		return true
+	}
+	if err := s.st.Check(ctx); err != nil {
+		s.storeResult(ctx, err)
+		return false
+	}
+	s.mu.Lock()
+	first := s.trouble != "" // another worker may have seen it first
+	s.trouble = ""
+	recovered := s.onRecover
+	s.mu.Unlock()
+	if !first {
+		return true
+	}
+	s.emit(Event{Kind: StoreRecovered})
+	for _, f := range recovered {
+		f()
+	}
+	return true
+}
+
+// requeueUnrecorded puts back in the queue the jobs whose outcome could
+// not be recorded; it reports whether the store took them all.
+func (s *Service) requeueUnrecorded(ctx context.Context) bool {
+	s.mu.Lock()
+	ids := make([]int64, 0, len(s.unrecorded))
+	for id := range s.unrecorded {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		err := s.st.Release(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrWrongState) && !errors.Is(err, store.ErrNotFound) {
+			s.storeResult(ctx, err)
+			return false
+		}
+		s.mu.Lock()
+		delete(s.unrecorded, id)
+		s.mu.Unlock()
+	}
+	return true
 }
 
 // worker claims due jobs until there are none, then waits for Add, Retry,
 // resume, the next retry time, or the end.
 func (s *Service) worker(ctx context.Context) {
 	for ctx.Err() == nil {
+		if !s.storeWorks(ctx) || !s.requeueUnrecorded(ctx) {
+			s.idle(ctx, false, true)
+			continue
+		}
 		paused, err := s.st.Paused(ctx)
 		if err == nil && !paused {
 			var job store.Job
 			var ok bool
 			job, ok, err = s.st.Claim(ctx, s.opts.Now())
+			s.storeResult(ctx, err)
 			if err == nil && ok {
 				s.poke() // there may be more: wake another worker
 				s.process(ctx, job)
 				continue
 			}
+		} else {
+			s.storeResult(ctx, err)
 		}
 		s.idle(ctx, paused, err != nil)
 	}
@@ -280,17 +384,29 @@ func (s *Service) process(ctx context.Context, job store.Job) {
 		}
 		s.emit(ev)
 	case ctx.Err() != nil:
-		// Shutting down: back to the queue, not counted as a failure.
+		// Shutting down: back to the queue, not counted as a failure. If
+		// the store does not take it, the next start's Recover does.
 		_ = s.st.Release(rec, job.ID)
 	case isFinal(err):
-		_ = s.st.Reject(rec, job.ID, err.Error())
+		s.record(ctx, job.ID, s.st.Reject(rec, job.ID, err.Error()))
 		s.forget(job.ID)
 		s.emit(Event{Kind: Rejected, Job: job, Err: err})
 	default:
 		at := s.opts.Now().Add(s.opts.Backoff(job.Attempts))
-		_ = s.st.Fail(rec, job.ID, err.Error(), at)
+		s.record(ctx, job.ID, s.st.Fail(rec, job.ID, err.Error(), at))
 		s.emit(Event{Kind: Failed, Job: job, Err: err, RetryAt: at})
 	}
+}
+
+// record notes whether the store took a job's outcome; a job it did not
+// take goes back to the queue once the store works again.
+func (s *Service) record(ctx context.Context, jobID int64, err error) {
+	if err != nil && !errors.Is(err, store.ErrWrongState) {
+		s.mu.Lock()
+		s.unrecorded[jobID] = true
+		s.mu.Unlock()
+	}
+	s.storeResult(ctx, err)
 }
 
 func (s *Service) forget(id int64) {
@@ -335,6 +451,15 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	if err != nil {
 		return store.Entry{}, uploader.Link{}, fmt.Errorf("look up history: %w", err)
 	}
+	if found {
+		// The history says where it went; the bucket has the last word
+		// (the object may have been deleted outside Upshot).
+		still, err := up.Confirm(ctx, prev.Key, p)
+		if err != nil {
+			return store.Entry{}, uploader.Link{}, err
+		}
+		found = still
+	}
 	e := store.Entry{File: job.Path, SHA1: p.SHA1(), Size: p.Size(), OriginalSHA1: p.OriginalSHA1(), OriginalSize: p.OriginalSize(),
 		ContentType: p.ContentType(), Source: job.Source, Time: s.opts.Now()}
 	if found {
@@ -349,7 +474,8 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	}
 	e, err = s.st.Complete(context.WithoutCancel(ctx), job.ID, e)
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("record the upload of %s: %w", job.Path, err)
+		t := store.Diagnose(err, s.st.Path())
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("%s is in the bucket as %s, but %s: %w", job.Path, e.Key, t.What, t)
 	}
 	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, nil
 }

@@ -176,6 +176,44 @@ func TestKnownContentIsNotUploadedAgain(t *testing.T) {
 	}
 }
 
+// TestHistoryIsConfirmed: a file found in the history is confirmed with a
+// HEAD before its link is given again; an object deleted outside Upshot
+// is uploaded again rather than answered with a dead link.
+func TestHistoryIsConfirmed(t *testing.T) {
+	e := newEnv(t, Options{})
+	p := writeFiles(t, t.TempDir(), 1)[0]
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	first := e.await(t, 1)[p]
+	if first.Kind != Done {
+		t.Fatalf("%+v", first)
+	}
+	e.proxy.Reset()
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	again := e.await(t, 1)[p]
+	heads := 0
+	for _, r := range e.proxy.Requests() {
+		if r.Method == http.MethodHead {
+			heads++
+		}
+	}
+	if again.Kind != Done || !again.Entry.Deduplicated || countPuts(e.proxy) != 0 || heads != 1 {
+		t.Fatalf("known file: %+v, %d PUTs, %d HEADs; want reused after one HEAD", again, countPuts(e.proxy), heads)
+	}
+
+	key := first.Entry.Key
+	if _, err := e.srv.Client().DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: &e.srv.Bucket, Key: &key}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
+	third := e.await(t, 1)[p]
+	if third.Kind != Done || countPuts(e.proxy) != 1 {
+		t.Fatalf("after the object was deleted: %+v, %d PUTs; want it uploaded again", third, countPuts(e.proxy))
+	}
+	if _, err := e.srv.Client().HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &e.srv.Bucket, Key: &third.Entry.Key}); err != nil {
+		t.Fatalf("the link given out points at nothing: %v", err)
+	}
+}
+
 func TestOutageRetriesWithoutUser(t *testing.T) {
 	e := newEnv(t, Options{Concurrency: 2, Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
 	if err := e.srv.Stop(); err != nil {

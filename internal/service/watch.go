@@ -89,13 +89,20 @@ func (s *Service) Watch(ctx context.Context, folders []watcher.Folder, onError f
 	if err != nil {
 		return nil, fmt.Errorf("watch folders: %w", err)
 	}
+	// A file the store could not take is found again by a catch-up scan
+	// once the store works again: it is neither known nor behind the
+	// watermark.
+	s.mu.Lock()
+	s.onRecover = append(s.onRecover, w.Rescan)
+	s.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = w.Run(ctx) })
 	wg.Go(func() {
 		// Run closes Events when it returns.
 		for ev := range w.Events() {
 			if _, err := s.Add(ctx, ev.Path, store.SourceWatch, ev.Ready); err != nil && ctx.Err() == nil {
-				onError(err)
+				w.Retry(ev.Path)
+				s.storeResult(ctx, err)
 			}
 		}
 	})

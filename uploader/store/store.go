@@ -68,7 +68,8 @@ const busyTimeout = 10 * time.Second
 // Store is an open Upshot database. See the package documentation for its
 // concurrency rules.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	path string
 	// writer is a one-slot semaphore that serialises this process's write
 	// transactions, so in-process writers queue in Go (and can give up when
 	// their context ends) instead of polling SQLite's busy handler.
@@ -103,7 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// serve concurrent readers.
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, writer: make(chan struct{}, 1)}
+	s := &Store{db: db, path: path, writer: make(chan struct{}, 1)}
 	if err := s.init(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close())
 	}
