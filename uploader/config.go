@@ -88,8 +88,8 @@ type Output struct {
 
 // Transfer tunes uploads.
 type Transfer struct {
-	// Concurrency bounds how many files (and how many parts of one large
-	// file) upload at once.
+	// Concurrency bounds the requests in flight to the endpoint: files
+	// and the parts of large ones share it.
 	Concurrency int `toml:"concurrency"`
 	// PartSize is the multipart part size, and files larger than
 	// MultipartThreshold upload in parts.

@@ -704,3 +704,35 @@ func TestLostResponseRetried(t *testing.T) {
 		t.Fatalf("result %+v: want the original key holding the file", res)
 	}
 }
+
+// TestOneBoundOnRequests: files and the parts of large ones share one bound
+// on requests in flight, transfer.concurrency.
+func TestOneBoundOnRequests(t *testing.T) {
+	e := newEnv(t, envOptions{proxy: true, edit: func(c *Config) {
+		c.Transfer.Concurrency = 2
+		c.Transfer.PartSize, c.Transfer.MultipartThreshold = MinPartSize, MinPartSize
+	}})
+	if r := e.up.Check(t.Context()); r.Failed() {
+		t.Fatal(r.Findings)
+	}
+	e.proxy.Reset()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		path := writeFile(t, t.TempDir(), fmt.Sprintf("big%d.bin", i), randomBytes(t, 3*MinPartSize))
+		wg.Go(func() { _, errs[i] = e.up.Upload(t.Context(), Request{Path: path}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	parts := 0
+	for _, r := range e.proxy.Requests() {
+		if strings.Contains(r.RawQuery, "partNumber") {
+			parts++
+		}
+	}
+	if n := e.proxy.MaxInFlight(); n > 2 || parts != 12 {
+		t.Fatalf("%d requests in flight at once (want at most 2), %d parts (want 12)", n, parts)
+	}
+}

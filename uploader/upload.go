@@ -77,7 +77,7 @@ func New(cfg *Config, opts Options) (*Uploader, error) {
 	u := &Uploader{
 		target:   cfg.Target,
 		transfer: cfg.Transfer,
-		store:    client,
+		store:    withLimit(client, cfg.Transfer.Concurrency),
 		http:     hc,
 		presign:  s3.NewPresignClient(client),
 		tmpl:     tmpl,

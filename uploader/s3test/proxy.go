@@ -61,6 +61,7 @@ type Record struct {
 	// a FaultKind's String, "RejectChecksumHeaders", "RejectConditionalWrite", or "".
 	Fault     string
 	At        time.Time // when the request arrived
+	End       time.Time // when the proxy had answered it (zero while in flight)
 	BodyBytes int64     // request body bytes the proxy read
 }
 
@@ -201,6 +202,37 @@ func (p *Proxy) Requests() []Record {
 	return out
 }
 
+// MaxInFlight returns the most requests the proxy was handling at once
+// among those seen since the start or the last Reset. A client holds a
+// request a little longer than the proxy does, so the client had at least
+// this many in flight.
+func (p *Proxy) MaxInFlight() int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, r := range p.Requests() {
+		end := r.End
+		if end.IsZero() {
+			end = time.Now()
+		}
+		edges = append(edges, edge{r.At, 1}, edge{end, -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // an end before a start at the same instant
+	})
+	n, most := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most
+}
+
 // Reset clears the records and the pending faults.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
@@ -259,6 +291,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			rec.Status = sw.status
 		}
 		rec.BodyBytes = body.n.Load()
+		rec.End = time.Now()
 	}()
 
 	if p.opts.B2 && conditionalWrite(r) {
