@@ -83,7 +83,8 @@ func fillDisk(t *testing.T, path string) {
 func TestWatchLockedDatabase(t *testing.T) {
 	w := newWatchEnv(t, "")
 	p := w.start(t, w.dir)
-	db, err := sql.Open("sqlite", filepath.Join(w.dataDir(), "upshot.db"))
+	// Wait for watch's own writes to finish before taking the lock.
+	db, err := sql.Open("sqlite", filepath.Join(w.dataDir(), "upshot.db")+"?_pragma=busy_timeout(60000)")
 	if err != nil {
 		t.Fatal(err)
 	}
