@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -19,10 +18,8 @@ import (
 
 	"upshot/assets"
 	"upshot/internal/clipboard"
-	"upshot/internal/instance"
 	"upshot/internal/service"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // ID is the app's identifier, as in FyneApp.toml. Fyne files the app's
@@ -63,23 +60,12 @@ func Run(ctx context.Context, opts Options) error {
 	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return ErrNoDisplay
 	}
-	lock, err := instance.Acquire(opts.DataDir)
+	q, err := service.OpenQueue(ctx, opts.DataDir)
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
-	dbPath := filepath.Join(opts.DataDir, "upshot.db")
-	st, err := store.Open(ctx, dbPath)
-	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return store.Diagnose(err, dbPath)
-	}
-	defer st.Close()
-	if _, err := st.Recover(ctx); err != nil {
-		return err
-	}
+	defer q.Close()
+	st := q.Store
 	cfg, cfgErr := uploader.Load(opts.ConfigPath)
 	var draft *uploader.Config
 	if cfgErr != nil && !errors.Is(cfgErr, uploader.ErrNoConfig) {

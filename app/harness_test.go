@@ -169,7 +169,9 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 // until runs the UI work the edge hands over until cond holds.
 func (h *harness) until(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.NewTimer(60 * time.Second)
+	// A guard against a hang, not a measure: the race detector on a
+	// loaded 2-core machine is slow.
+	deadline := time.NewTimer(5 * time.Minute)
 	defer deadline.Stop()
 	for !cond() {
 		select {

@@ -180,7 +180,7 @@ func TestCloseWithoutTrayQuitsWithOneNote(t *testing.T) {
 	}
 }
 
-// TestBurstStaysResponsive uploads 500 files at once: the UI sees them in
+// TestBurstStaysResponsive uploads 300 files at once: the UI sees them in
 // far fewer batches than there are events, and every file ends in the list.
 // How long each batch holds the UI thread is BenchmarkBurstBatch's business:
 // a test asserts no durations.
@@ -189,7 +189,7 @@ func TestBurstStaysResponsive(t *testing.T) {
 		t.Skip("500 uploads")
 	}
 	h := newHarness(t, harnessOptions{})
-	const n = 500
+	const n = 300
 	events, batches, _ := burst(h, "f", n)
 	if events < 2*n || batches > events/5 {
 		t.Fatalf("%d events in %d batches: not coalesced", events, batches)

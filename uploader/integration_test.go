@@ -313,8 +313,9 @@ func TestSlowDownHonoursRetryAfter(t *testing.T) {
 	}
 	wait := next.Sub(slow)
 	t.Logf("503 SlowDown with Retry-After: 1, next PUT %v later", wait)
-	if slow.IsZero() || wait < time.Second || wait > 5*time.Second {
-		t.Fatalf("waited %v after SlowDown, want Retry-After's 1 s (test policy backoff is 10 ms)", wait)
+	// A lower bound only: a loaded machine may take longer, never shorter.
+	if slow.IsZero() || next.IsZero() || wait < time.Second {
+		t.Fatalf("waited %v after SlowDown, want at least Retry-After's 1 s (test policy backoff is 10 ms)", wait)
 	}
 }
 

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"upshot/internal/clipboard"
-	"upshot/internal/instance"
 	"upshot/internal/service"
 	"upshot/uploader"
 	"upshot/uploader/store"
@@ -44,23 +42,15 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	format, _ := uploader.ParseFormat(cfg.Output.Format)
 
-	lock, err := instance.Acquire(uploader.DataDir())
+	q, err := service.OpenQueue(ctx, uploader.DataDir())
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitFailed
 	}
-	defer lock.Release()
-	st, err := openStore(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return exitFailed
-	}
-	defer st.Close()
-	if n, err := st.Recover(ctx); err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return exitFailed
-	} else if n > 0 {
-		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", n)
+	defer q.Close()
+	st := q.Store
+	if q.Recovered > 0 {
+		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", q.Recovered)
 	}
 
 	p := &printer{out: stdout, errw: stderr, json: *asJSON, format: format}
@@ -117,17 +107,9 @@ func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error)
 	return out, nil
 }
 
-// openStore opens the queue and history in the data dir.
+// openStore opens the queue and history in the data dir, for reading.
 func openStore(ctx context.Context) (*store.Store, error) {
-	path := filepath.Join(uploader.DataDir(), "upshot.db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, store.Diagnose(err, path)
-	}
-	return st, nil
+	return service.OpenStore(ctx, uploader.DataDir())
 }
 
 // printer turns service events into output lines; safe for concurrent use.

@@ -100,7 +100,7 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 // expectErr waits for a stderr line containing every one of parts.
 func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
 	t.Helper()
-	deadline := time.After(2 * time.Minute)
+	deadline := time.After(5 * time.Minute) // a hang guard
 	for {
 		select {
 		case l := <-p.errs:
@@ -122,7 +122,9 @@ func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
 func (p *watcherProc) collect(t *testing.T, want map[string]bool, timeout time.Duration) map[string]watchLine {
 	t.Helper()
 	got := map[string]watchLine{}
-	deadline := time.After(timeout)
+	// A guard against a hang, not a measure: under the race detector on a
+	// busy 2-core machine everything is slower.
+	deadline := time.After(max(timeout, 5*time.Minute))
 	for len(got) < len(want) {
 		select {
 		case l := <-p.lines:

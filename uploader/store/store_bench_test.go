@@ -43,3 +43,21 @@ func BenchmarkHistoryFirstPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistorySearch10k runs the history searches of the window's
+// search box over 10,000 uploads, one page of 50.
+//
+//	go test -run '^$' -bench HistorySearch10k ./uploader/store/
+func BenchmarkHistorySearch10k(b *testing.B) {
+	s, _ := openTest(b)
+	fillHistory(b, s, 10_000)
+	for _, tc := range historySearches {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.History(b.Context(), Query{Search: tc.search, Limit: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
