@@ -97,10 +97,24 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	return p
 }
 
+// hangGuardMinutes bounds expectErr.
+var hangGuardMinutes = 5
+
+// dump makes the watch print its goroutines (SIGQUIT), which the test's
+// log then shows, and waits for it to exit.
+func (p *watcherProc) dump() {
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+	time.Sleep(time.Second) // let the stderr reader log the last lines
+}
+
 // expectErr waits for a stderr line containing every one of parts.
 func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
 	t.Helper()
-	deadline := time.After(5 * time.Minute) // a hang guard
+	deadline := time.After(time.Duration(hangGuardMinutes) * time.Minute) // a hang guard
 	for {
 		select {
 		case l := <-p.errs:
@@ -112,6 +126,7 @@ func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
 				return l
 			}
 		case <-deadline:
+			p.dump()
 			t.Fatalf("upshot watch never said %q", parts)
 		}
 	}

@@ -263,6 +263,14 @@ func (s *Service) storeResult(ctx context.Context, err error) {
 	if report {
 		s.emit(Event{Kind: StoreFailed, Err: t})
 	}
+	s.poke() // a worker looks again soon: see storeWorks
+}
+
+// troubled reports whether a store failure is waiting to be cleared.
+func (s *Service) troubled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trouble != ""
 }
 
 // storeWorks reports whether the store takes writes. After a failure it
@@ -338,7 +346,9 @@ func (s *Service) worker(ctx context.Context) {
 		} else {
 			s.storeResult(ctx, err)
 		}
-		s.idle(ctx, paused, err != nil)
+		// While the store is failing (whoever met the failure: a worker,
+		// or the watcher adding a file), look again every second.
+		s.idle(ctx, paused, err != nil || s.troubled())
 	}
 }
 
