@@ -196,8 +196,12 @@ func (u *ui) close() {
 }
 
 // quit ends the app. It runs on the UI thread: nothing reaches Fyne from
-// other goroutines after it.
+// other goroutines after it. It stops the driver, as Fyne's own SIGTERM
+// handling does, rather than calling App.Quit: that closes the windows
+// first, and Fyne v2.7.1 then crashes on a mouse event that reaches a
+// closed window before its loop ends (a nil viewport in
+// processMouseMoved). The driver destroys the windows itself.
 func (u *ui) quit() {
 	u.gate.close()
-	u.app.Quit()
+	u.app.Driver().Quit()
 }

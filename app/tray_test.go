@@ -157,7 +157,7 @@ func TestRealTrayUnderDBus(t *testing.T) {
 	var item string
 	select {
 	case item = <-w.items:
-	case <-time.After(30 * time.Second):
+	case <-time.After(5 * time.Minute): // a hang guard
 		t.Fatalf("the app registered no tray item\n%s", p.errors())
 	}
 	menu := conn.Object(item, "/StatusNotifierMenu")
@@ -170,13 +170,16 @@ func TestRealTrayUnderDBus(t *testing.T) {
 	if err := menu.Call("com.canonical.dbusmenu.Event", 0, labels["Pause watching"], "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
 		t.Fatal(err)
 	}
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(5 * time.Minute) // a hang guard
 	for {
 		if _, ok := trayLabels(t, menu)["Resume watching"]; ok {
 			break
 		}
+		// LayoutUpdated says when to look again; a signal that came
+		// before the look is not sent twice, so look now and then too.
 		select {
 		case <-signals:
+		case <-time.After(250 * time.Millisecond):
 		case <-timeout:
 			t.Fatalf("the tray menu never offered Resume watching\n%s", p.errors())
 		}

@@ -49,4 +49,10 @@ if [ "$only" = false ]; then
   go run ./internal/appbench -runs 5 | tee bench-app.txt
   echo "== go test -run '^\$' -bench HistoryFirstPaint -count 6 ./app/" >&2
   go test -run '^$' -bench HistoryFirstPaint -count 6 ./app/ | tee -a bench-app.txt
+  # How long one batch of a 500-file burst holds the UI thread.
+  echo "== go test -run '^\$' -bench BurstBatch -count 3 ./app/" >&2
+  go test -run '^$' -bench BurstBatch -count 3 ./app/ | tee -a bench-app.txt
+  # The history search box over 10,000 uploads.
+  echo "== go test -run '^\$' -bench HistorySearch10k -count 6 ./uploader/store/" >&2
+  go test -run '^$' -bench HistorySearch10k -count 6 ./uploader/store/ | tee -a bench-app.txt
 fi

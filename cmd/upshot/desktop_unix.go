@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -25,6 +26,12 @@ func startDesktop(ctx context.Context, bin string, stdout, stderr io.Writer) int
 	defer signal.Stop(sigs)
 	cmd := exec.Command(bin)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	// Where the system offers it, the window is told to quit if this
+	// process dies without passing a signal on (SIGKILL): the signal
+	// follows the thread that started the child, so keep to it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(stderr, "upshot: start %s: %v\n", bin, err)
 		return exitFailed
