@@ -737,3 +737,16 @@ func TestOneBoundOnRequests(t *testing.T) {
 		t.Fatalf("%d requests in flight at once (want at most 2), %d parts (want 12)", n, parts)
 	}
 }
+
+// TestCheckReportsProbeLeftBehind: a probe object that cannot be deleted
+// is reported, so the user can delete it by hand.
+func TestCheckReportsProbeLeftBehind(t *testing.T) {
+	e := newEnv(t, envOptions{b2: true})
+	e.proxy.Inject(s3test.Fault{Kind: s3test.SlowDown, RetryAfter: s3test.NoRetryAfter, Times: 1000,
+		Match: func(r *http.Request) bool { return r.Method == http.MethodDelete }})
+	r := e.up.Check(t.Context())
+	text := fmt.Sprint(r.Findings)
+	if r.Failed() || !strings.Contains(text, "{warning delete") || !strings.Contains(text, "by hand") {
+		t.Fatalf("findings %s: want a warning that the probe object must be deleted by hand", text)
+	}
+}

@@ -243,7 +243,7 @@ func (u *Uploader) listVersions(ctx context.Context, key string) ([]objectVersio
 // listFiles capability.
 func (t Target) explainList(key string, err error) error {
 	e := t.explain("list versions of", key, err)
-	if errors.Is(err, ErrAccessDenied) || errors.Is(e, ErrAccessDenied) {
+	if errors.Is(e, ErrAccessDenied) {
 		return &Error{Kind: ErrAccessDenied, Err: err,
 			What:   fmt.Sprintf("list versions of %s: access denied, so Upshot cannot tell whether another writer raced it for the name", key),
 			Advice: "give the application key listFiles (B2's read and write keys have it)"}

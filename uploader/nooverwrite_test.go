@@ -1,22 +1,9 @@
 package uploader
 
 import (
-	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
-
-// apiErr is an SDK error with a status, code and message, as a PutObject
-// answer arrives; a HEAD answer has no body, so code and message are "".
-func apiErr(status int, code, msg string) error {
-	return &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
-		Err:      &smithy.GenericAPIError{Code: code, Message: msg},
-	}}
-}
 
 var (
 	both         = writeHeaders{checksum: true, conditional: true}

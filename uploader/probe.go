@@ -82,14 +82,15 @@ type probeResult struct {
 // confirms it with a HEAD, writes it again with If-None-Match: * to learn
 // whether the endpoint honours that, ignores it or refuses it, lists its
 // versions where the bucket keeps them, and deletes every version it made.
-func (u *Uploader) probeWrites(ctx context.Context) (probeResult, error) {
+func (u *Uploader) probeWrites(ctx context.Context) (r probeResult, err error) {
 	data := []byte("Upshot connection check " + u.now().UTC().Format(time.RFC3339) + "\n")
 	dig, _ := hashFile(ctx, bytes.NewReader(data), int64(len(data)), 0)
 	key := u.probeKey()
 	lf := &localFile{r: bytes.NewReader(data), path: "probe", name: key, size: int64(len(data)), dig: dig, contentType: "text/plain; charset=utf-8"}
-	r := probeResult{key: key}
+	r.key = key
 
 	var written []*string
+	// r is a named result, so the deletion's outcome reaches the caller.
 	defer func() { r.cleanupErr = u.deleteProbe(context.WithoutCancel(ctx), key, written) }()
 	vid, err := u.putSingle(ctx, lf, key, nil)
 	if errors.Is(err, errNoConditional) {

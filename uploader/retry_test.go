@@ -16,12 +16,20 @@ import (
 )
 
 func respErr(status int, code string, header http.Header) error {
+	return apiErrWith(status, code, "m", header)
+}
+
+// apiErr is an SDK error with a status, code and message, as a PutObject
+// answer arrives; a HEAD answer has no body, so code and message are "".
+func apiErr(status int, code, msg string) error { return apiErrWith(status, code, msg, nil) }
+
+func apiErrWith(status int, code, msg string, header http.Header) error {
 	if header == nil {
 		header = http.Header{}
 	}
 	return &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: &smithyhttp.ResponseError{
 		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: header}},
-		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
+		Err:      &smithy.GenericAPIError{Code: code, Message: msg},
 	}}
 }
 

@@ -129,28 +129,31 @@ func TestWatchCorruptDatabase(t *testing.T) {
 }
 
 // TestWatchReadOnlyDataFolder: a data folder this user cannot write is
-// named with the fix, and once fixed, watching works. Run as nobody, since
-// root writes anywhere.
+// named with the fix, and once fixed, watching works. Root writes
+// anywhere, so as root upshot runs as nobody.
 func TestWatchReadOnlyDataFolder(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run upshot as another user") // CI runs as root
-	}
 	w := newWatchEnv(t, "")
 	data := w.dataDir()
-	cred := &syscall.Credential{Uid: 65534, Gid: 65534}
-	for _, d := range []string{w.dir, filepath.Dir(upshotBin), filepath.Dir(w.config)} {
-		openPath(t, d)
+	var cred *syscall.Credential
+	fix := func() error { return os.Chmod(data, 0o755) }
+	if os.Geteuid() == 0 {
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+		for _, d := range []string{w.dir, filepath.Dir(upshotBin), filepath.Dir(w.config), filepath.Dir(data)} {
+			openPath(t, d)
+		}
+		if err := os.Chmod(w.config, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fix = func() error { return errors.Join(os.Chown(data, 65534, 65534), os.Chmod(data, 0o755)) }
 	}
-	os.Chmod(w.config, 0o644)
-	openPath(t, filepath.Dir(data))
-	if err := os.Chmod(data, 0o755); err != nil { // root's, not writable by nobody
+	if err := os.Chmod(data, 0o555); err != nil { // not writable by the user upshot runs as
 		t.Fatal(err)
 	}
 	code, _, errs, _ := runBin(t, cred, w.env, "watch", "--config", w.config, "--no-clipboard", w.dir)
 	if code != exitFailed || !strings.Contains(errs, "cannot be written") || !strings.Contains(errs, "make it writable") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	if err := os.Chown(data, 65534, 65534); err != nil {
+	if err := fix(); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errs, _ = runBin(t, cred, w.env, "history")

@@ -47,10 +47,11 @@ func newWatchEnv(t *testing.T, extra string) *watchEnv {
 
 // watcherProc is a running "upshot watch --json".
 type watcherProc struct {
-	cmd   *exec.Cmd
-	lines chan watchLine
-	errs  chan string // stderr lines
-	done  chan struct{}
+	cmd     *exec.Cmd
+	lines   chan watchLine
+	errs    chan string   // stderr lines
+	done    chan struct{} // stdout has ended
+	errDone chan struct{} // stderr has ended and been logged
 }
 
 func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
@@ -62,9 +63,10 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &watcherProc{cmd: cmd, lines: make(chan watchLine, 10000), errs: make(chan string, 1000), done: make(chan struct{})}
+	p := &watcherProc{cmd: cmd, lines: make(chan watchLine, 10000), errs: make(chan string, 1000), done: make(chan struct{}), errDone: make(chan struct{})}
 	ready := make(chan struct{})
 	go func() {
+		defer close(p.errDone)
 		sc := bufio.NewScanner(stderr)
 		once := false
 		for sc.Scan() {
@@ -97,24 +99,20 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	return p
 }
 
-// hangGuardMinutes bounds expectErr.
-var hangGuardMinutes = 5
-
 // dump makes the watch print its goroutines (SIGQUIT), which the test's
 // log then shows, and waits for it to exit.
 func (p *watcherProc) dump() {
 	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
 	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-p.errDone:
+	case <-time.After(time.Minute):
 	}
-	time.Sleep(time.Second) // let the stderr reader log the last lines
 }
 
 // expectErr waits for a stderr line containing every one of parts.
 func (p *watcherProc) expectErr(t *testing.T, parts ...string) string {
 	t.Helper()
-	deadline := time.After(time.Duration(hangGuardMinutes) * time.Minute) // a hang guard
+	deadline := time.After(5 * time.Minute) // a hang guard
 	for {
 		select {
 		case l := <-p.errs:

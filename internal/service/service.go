@@ -306,6 +306,10 @@ func (s *Service) storeWorks(ctx context.Context) bool {
 // not be recorded; it reports whether the store took them all.
 func (s *Service) requeueUnrecorded(ctx context.Context) bool {
 	s.mu.Lock()
+	if len(s.unrecorded) == 0 {
+		s.mu.Unlock()
+		return true
+	}
 	ids := make([]int64, 0, len(s.unrecorded))
 	for id := range s.unrecorded {
 		ids = append(ids, id)
@@ -484,8 +488,7 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	}
 	e, err = s.st.Complete(context.WithoutCancel(ctx), job.ID, e)
 	if err != nil {
-		t := store.Diagnose(err, s.st.Path())
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("%s is in the bucket as %s, but %s: %w", job.Path, e.Key, t.What, t)
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("%s is in the bucket as %s, but %w", job.Path, e.Key, store.Diagnose(err, s.st.Path()))
 	}
 	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, nil
 }
