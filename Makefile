@@ -15,7 +15,7 @@ export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1
 # Everything but the window (app, cmd/upshot-desktop and its benchmark),
 # which needs cgo: it must build on every OS without cgo.
-CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/appbench')
+CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/devtools/appbench')
 
 .PHONY: all build run test lint crossbuild bench package deps-test clean FORCE
 

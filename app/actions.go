@@ -17,9 +17,9 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // dropped handles files and folders dropped on the window.
@@ -125,7 +125,7 @@ func (u *ui) copyLink(e store.Entry, f uploader.Format) {
 		u.share(e, shareExpiry(u.app.Preferences()))
 		return
 	}
-	u.app.Clipboard().SetContent(service.LinkFor(e).Format(f))
+	u.app.Clipboard().SetContent(core.LinkFor(e).Format(f))
 	u.note("Copied the " + formatNames[f] + " link to " + filepath.Base(e.File))
 }
 

@@ -18,7 +18,7 @@ import (
 
 	"upshot/assets"
 	"upshot/internal/clipboard"
-	"upshot/internal/service"
+	"upshot/internal/core"
 	"upshot/uploader"
 )
 
@@ -60,7 +60,7 @@ func Run(ctx context.Context, opts Options) error {
 	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return ErrNoDisplay
 	}
-	q, err := service.OpenQueue(ctx, opts.DataDir)
+	q, err := core.OpenQueue(ctx, opts.DataDir)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	appCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := &core{st: st, clip: clipboard.New(clipboard.Options{}), dataDir: opts.DataDir, configPath: opts.ConfigPath,
+	c := &backend{st: st, clip: clipboard.New(clipboard.Options{}), dataDir: opts.DataDir, configPath: opts.ConfigPath,
 		upOpts: uploader.Options{StateDir: opts.DataDir, Client: opts.Client}, now: time.Now}
 	uo := uiOptions{configErr: cfgErr, draft: draft}
 	if notifyOK {
@@ -91,8 +91,8 @@ func Run(ctx context.Context, opts Options) error {
 	if cfg != nil {
 		conc = cfg.Transfer.Concurrency
 	}
-	c.svc = service.New(st, unconfigured{}, service.Options{Concurrency: conc, OnEvent: u.edge.OnEvent,
-		StripMetadata: service.StripRule(func() *uploader.Config { cfg, _ := c.settings(); return cfg })})
+	c.svc = core.New(st, unconfigured{}, core.Options{Concurrency: conc, OnEvent: u.edge.OnEvent,
+		StripMetadata: core.StripRule(func() *uploader.Config { cfg, _ := c.settings(); return cfg })})
 	if cfg != nil {
 		if err := c.use(appCtx, cfg); err != nil {
 			u.showError(err)

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"upshot/uploader/store"
+	"upshot/internal/store"
 )
 
 // seedHistory fills a store with n uploads, as if made over n minutes.
@@ -47,7 +47,7 @@ func BenchmarkHistoryFirstPaint(b *testing.B) {
 	defer st.Close()
 	seedHistory(b, st, 10_000)
 	a := test.NewTempApp(b)
-	c := &core{st: st, clip: &fakeClip{}, dataDir: b.TempDir(), configPath: filepath.Join(b.TempDir(), "c.toml"), now: time.Now}
+	c := &backend{st: st, clip: &fakeClip{}, dataDir: b.TempDir(), configPath: filepath.Join(b.TempDir(), "c.toml"), now: time.Now}
 	c.cfg = nil
 	for b.Loop() {
 		u := newUI(a, c, uiOptions{do: func(func()) {}})

@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // DefaultInclude is what a dropped folder uploads, and what a watched
@@ -39,9 +39,9 @@ type systemClipboard interface {
 // watcher. Its methods may block on disk or network, so the UI calls them
 // from goroutines and gets results back through the edge. It is safe for
 // concurrent use.
-type core struct {
+type backend struct {
 	st         *store.Store
-	svc        *service.Service
+	svc        *core.Service
 	clip       systemClipboard
 	dataDir    string
 	configPath string
@@ -76,14 +76,14 @@ func (unconfigured) Confirm(context.Context, string, *uploader.Prepared) (bool, 
 
 // settings returns the current config and uploader; both nil when Upshot
 // is not configured. The config must not be modified.
-func (c *core) settings() (*uploader.Config, *uploader.Uploader) {
+func (c *backend) settings() (*uploader.Config, *uploader.Uploader) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cfg, c.up
 }
 
 // format is the default link format.
-func (c *core) format() uploader.Format {
+func (c *backend) format() uploader.Format {
 	cfg, _ := c.settings()
 	if cfg == nil {
 		return uploader.FormatURL
@@ -96,7 +96,7 @@ func (c *core) format() uploader.Format {
 }
 
 // newUploader builds an uploader for cfg with the app's options.
-func (c *core) newUploader(cfg *uploader.Config) (*uploader.Uploader, error) {
+func (c *backend) newUploader(cfg *uploader.Config) (*uploader.Uploader, error) {
 	up, err := uploader.New(cfg, c.upOpts)
 	if err != nil {
 		return nil, fmt.Errorf("set up the uploader: %w", err)
@@ -106,7 +106,7 @@ func (c *core) newUploader(cfg *uploader.Config) (*uploader.Uploader, error) {
 
 // use switches to cfg: a new uploader for the service, and failed jobs
 // (typically failed for want of settings) are retried at once.
-func (c *core) use(ctx context.Context, cfg *uploader.Config) error {
+func (c *backend) use(ctx context.Context, cfg *uploader.Config) error {
 	up, err := c.newUploader(cfg)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func matchAny(globs []string, name string) bool {
 }
 
 // add queues files with the given source.
-func (c *core) add(ctx context.Context, files []string, src store.Source) error {
+func (c *backend) add(ctx context.Context, files []string, src store.Source) error {
 	var errs []error
 	for _, f := range files {
 		if _, err := c.svc.Add(ctx, f, src, time.Time{}); err != nil {
@@ -187,7 +187,7 @@ func (c *core) add(ctx context.Context, files []string, src store.Source) error 
 }
 
 // share makes an expiring link to the entry's object.
-func (c *core) share(ctx context.Context, e store.Entry, d time.Duration) (string, error) {
+func (c *backend) share(ctx context.Context, e store.Entry, d time.Duration) (string, error) {
 	_, up := c.settings()
 	if up == nil {
 		return "", errNotConfigured
@@ -201,7 +201,7 @@ func (c *core) share(ctx context.Context, e store.Entry, d time.Duration) (strin
 
 // deleteObject deletes the entry's object from the bucket and marks it (and
 // every entry sharing it) deleted in the history.
-func (c *core) deleteObject(ctx context.Context, e store.Entry) error {
+func (c *backend) deleteObject(ctx context.Context, e store.Entry) error {
 	_, up := c.settings()
 	if up == nil {
 		return errNotConfigured
@@ -222,7 +222,7 @@ func clipName(t time.Time) string {
 
 // saveClip writes a clipboard image (PNG bytes) into dataDir/clips and
 // returns its path. Two images in the same second get " (2)", " (3)"…
-func (c *core) saveClip(png []byte) (string, error) {
+func (c *backend) saveClip(png []byte) (string, error) {
 	dir := filepath.Join(c.dataDir, "clips")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("save the clipboard image: %w", err)
@@ -251,7 +251,7 @@ func (c *core) saveClip(png []byte) (string, error) {
 // pasteFiles reads what Ctrl+V should upload: an image on the clipboard
 // (saved as a PNG file first), else file paths or file:// URIs in its
 // text, one per line. It returns the files and their source.
-func (c *core) pasteFiles(ctx context.Context) ([]string, store.Source, error) {
+func (c *backend) pasteFiles(ctx context.Context) ([]string, store.Source, error) {
 	img, imgErr := c.clip.ReadImage(ctx)
 	if imgErr == nil {
 		path, err := c.saveClip(img)
@@ -294,7 +294,7 @@ type watchRunner struct {
 
 // restart stops the running watcher, if any, and starts one for folders.
 // Errors the watcher meets later go to onError.
-func (c *core) restartWatch(ctx context.Context, folders []uploader.Watch, onError func(error)) error {
+func (c *backend) restartWatch(ctx context.Context, folders []uploader.Watch, onError func(error)) error {
 	w := &c.watch
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -306,7 +306,7 @@ func (c *core) restartWatch(ctx context.Context, folders []uploader.Watch, onErr
 	if len(folders) == 0 {
 		return nil
 	}
-	fs := service.WatchFolders(folders)
+	fs := core.WatchFolders(folders)
 	wctx, cancel := context.WithCancel(ctx)
 	wait, err := c.svc.Watch(wctx, fs, onError)
 	if err != nil {
@@ -323,14 +323,14 @@ func (c *core) restartWatch(ctx context.Context, folders []uploader.Watch, onErr
 }
 
 // watching is the number of folders being watched.
-func (c *core) watching() int {
+func (c *backend) watching() int {
 	c.watch.mu.Lock()
 	defer c.watch.mu.Unlock()
 	return c.watch.n
 }
 
 // stopWatch stops the watcher and waits for it.
-func (c *core) stopWatch() {
+func (c *backend) stopWatch() {
 	_ = c.restartWatch(context.Background(), nil, nil)
 }
 

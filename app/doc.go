@@ -2,7 +2,7 @@
 // the list of uploads with their actions, the status line), the settings
 // form, the tray menu, notifications and the clipboard hand-off. It is a
 // thin layer over the core service the CLI uses too: files go in through
-// service.Service.Add, and everything the window shows comes from the
+// core.Service.Add, and everything the window shows comes from the
 // store and the service's events.
 //
 // # Threads

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"upshot/internal/service"
+	"upshot/internal/core"
 )
 
 // edge is the one place where work from other goroutines reaches the UI.
@@ -42,8 +42,8 @@ type edge struct {
 
 // batch is what the UI receives in one go.
 type batch struct {
-	events []service.Event // in order, progress coalesced per job
-	posts  []func()        // UI work posted by background goroutines, in order
+	events []core.Event // in order, progress coalesced per job
+	posts  []func()     // UI work posted by background goroutines, in order
 	// Filled in by prepare.
 	status status
 }
@@ -54,9 +54,9 @@ func newEdge(do func(func()), interval time.Duration) *edge {
 
 // OnEvent takes an event from the service. It is the service's
 // Options.OnEvent.
-func (e *edge) OnEvent(ev service.Event) {
+func (e *edge) OnEvent(ev core.Event) {
 	e.mu.Lock()
-	if ev.Kind == service.Progress {
+	if ev.Kind == core.Progress {
 		if i, ok := e.progress[ev.Job.ID]; ok {
 			e.pending.events[i] = ev
 			e.mu.Unlock()

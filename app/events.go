@@ -13,20 +13,20 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"upshot/internal/service"
-	"upshot/uploader/store"
+	"upshot/internal/core"
+	"upshot/internal/store"
 )
 
 // prepare runs on the edge's goroutine before each batch reaches the UI:
 // the work that may block (clipboard tools, notifications, counting).
 func (u *ui) prepare(ctx context.Context, b *batch) {
-	var done []service.Event
+	var done []core.Event
 	for _, ev := range b.events {
 		switch ev.Kind {
-		case service.Done:
+		case core.Done:
 			done = append(done, ev)
 			u.thumbs.want(ev.Entry)
-		case service.Failed, service.Rejected:
+		case core.Failed, core.Rejected:
 			// One notification per job, however often it fails.
 			if !u.notified[ev.Job.ID] {
 				u.notified[ev.Job.ID] = true
@@ -46,7 +46,7 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 
 // deliver puts the last finished upload's link on the clipboard and
 // tells the user, once per batch.
-func (u *ui) deliver(ctx context.Context, b *batch, done []service.Event) {
+func (u *ui) deliver(ctx context.Context, b *batch, done []core.Event) {
 	last := done[len(done)-1]
 	text := last.Link.Format(u.core.format())
 	if u.app.Preferences().Bool(prefAlwaysShare) {
@@ -83,19 +83,19 @@ func (u *ui) apply(b *batch) {
 	for _, ev := range b.events {
 		u.model.apply(ev)
 		switch ev.Kind {
-		case service.Done:
+		case core.Done:
 			u.failing = false
 			u.recent = append([]store.Entry{ev.Entry}, u.recent[:min(4, len(u.recent))]...)
 			if u.onListed != nil {
 				u.onListed(ev.Entry)
 			}
-		case service.Failed, service.Rejected:
+		case core.Failed, core.Rejected:
 			u.failing = true
 			u.lastErr = filepath.Base(ev.Job.Path) + ": " + errText(ev.Err)
-		case service.StoreFailed:
+		case core.StoreFailed:
 			u.failing = true
 			u.lastErr = errText(ev.Err)
-		case service.StoreRecovered:
+		case core.StoreRecovered:
 			u.failing, u.lastErr = false, ""
 		}
 	}

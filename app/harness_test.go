@@ -20,10 +20,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"upshot/internal/clipboard"
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
 	"upshot/uploader/s3test"
-	"upshot/uploader/store"
 )
 
 // fakeClip is a system clipboard for tests. With broken set, writes fail
@@ -74,7 +74,7 @@ type harness struct {
 	app   fyne.App
 	srv   *s3test.Server
 	st    *store.Store
-	core  *core
+	core  *backend
 	u     *ui
 	clip  *fakeClip
 	uiq   chan func()
@@ -114,7 +114,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	}
 	t.Cleanup(func() { h.st.Close() })
 	policy := uploader.Policy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond}
-	h.core = &core{st: h.st, clip: h.clip, dataDir: t.TempDir(), configPath: filepath.Join(t.TempDir(), "config.toml"),
+	h.core = &backend{st: h.st, clip: h.clip, dataDir: t.TempDir(), configPath: filepath.Join(t.TempDir(), "config.toml"),
 		upOpts: uploader.Options{StateDir: t.TempDir(), Policy: &policy}, now: time.Now}
 	var (
 		draftErr error
@@ -146,7 +146,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.u = newUI(h.app, h.core, uiOptions{do: do, notify: notify, configErr: draftErr, draft: draft})
 	// A failed upload waits for the user's Retry: no retry behind the
 	// test's back.
-	h.core.svc = service.New(h.st, unconfigured{}, service.Options{OnEvent: h.u.edge.OnEvent,
+	h.core.svc = core.New(h.st, unconfigured{}, core.Options{OnEvent: h.u.edge.OnEvent,
 		Backoff: func(int) time.Duration { return time.Hour }})
 	if !opts.noConfig {
 		if err := h.core.use(ctx, h.cfg); err != nil {

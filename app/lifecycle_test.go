@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"upshot/internal/xvfbtest"
+	"upshot/internal/devtools/xvfbtest"
 	"upshot/uploader/s3test"
 )
 

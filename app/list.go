@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"upshot/internal/service"
-	"upshot/uploader/store"
+	"upshot/internal/core"
+	"upshot/internal/store"
 )
 
 // pageSize is how many history entries are read at a time: a screenful
@@ -146,10 +146,10 @@ func matches(search, file, key, url string) bool {
 
 // apply updates the model with one event. It reports whether the rows
 // changed (rather than just a row's progress).
-func (m *historyModel) apply(ev service.Event) (changed bool) {
+func (m *historyModel) apply(ev core.Event) (changed bool) {
 	j := m.byJob[ev.Job.ID]
 	switch ev.Kind {
-	case service.Queued, service.Started:
+	case core.Queued, core.Started:
 		if j == nil {
 			j = &pendingJob{job: ev.Job}
 			m.byJob[ev.Job.ID] = j
@@ -158,14 +158,14 @@ func (m *historyModel) apply(ev service.Event) (changed bool) {
 			changed = true
 		}
 		j.state, j.err, j.sent, j.total = store.StateQueued, "", 0, ev.Job.Size
-		if ev.Kind == service.Started {
+		if ev.Kind == core.Started {
 			j.state = store.StateUploading
 		}
-	case service.Progress:
+	case core.Progress:
 		if j != nil {
 			j.state, j.sent, j.total = store.StateUploading, ev.Sent, ev.Total
 		}
-	case service.Failed, service.Rejected:
+	case core.Failed, core.Rejected:
 		if j == nil {
 			j = &pendingJob{job: ev.Job}
 			m.byJob[ev.Job.ID] = j
@@ -174,10 +174,10 @@ func (m *historyModel) apply(ev service.Event) (changed bool) {
 			changed = true
 		}
 		j.state, j.err, j.retryAt = store.StateFailed, errText(ev.Err), ev.RetryAt
-		if ev.Kind == service.Rejected {
+		if ev.Kind == core.Rejected {
 			j.state = store.StateRejected
 		}
-	case service.Done:
+	case core.Done:
 		if j != nil {
 			delete(m.byJob, ev.Job.ID)
 			m.jobs = slices.DeleteFunc(m.jobs, func(p *pendingJob) bool { return p == j })

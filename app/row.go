@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // thumbPoints is the size of a row's thumbnail on screen.

@@ -14,10 +14,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/godbus/dbus/v5"
 
+	"upshot/internal/devtools/xvfbtest"
 	"upshot/internal/keyring"
-	"upshot/internal/xvfbtest"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 func TestSettingsShowErrorsNextToFields(t *testing.T) {

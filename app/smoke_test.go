@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"upshot/internal/xvfbtest"
+	"upshot/internal/devtools/xvfbtest"
+	"upshot/internal/store"
 	"upshot/uploader/s3test"
-	"upshot/uploader/store"
 )
 
 // screenshotsEnv names a folder to copy the smoke test's screenshots to,

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
-	"upshot/uploader/store"
+	"upshot/internal/store"
 )
 
 // Environment variables for Upshot's own smoke test and benchmarks; they

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 
-	"upshot/uploader/store"
+	"upshot/internal/store"
 )
 
 // thumbSize is the edge of a thumbnail in pixels: twice the 48-point row

@@ -14,7 +14,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"upshot/assets"
-	"upshot/uploader/store"
+	"upshot/internal/store"
 )
 
 // busTimeout bounds the D-Bus look-ups made at start.

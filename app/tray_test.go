@@ -14,9 +14,9 @@ import (
 	"fyne.io/fyne/v2"
 	"github.com/godbus/dbus/v5"
 
-	"upshot/internal/xvfbtest"
+	"upshot/internal/devtools/xvfbtest"
+	"upshot/internal/store"
 	"upshot/uploader/s3test"
-	"upshot/uploader/store"
 )
 
 // fakeDesk records what the app asks of the system tray.

@@ -15,8 +15,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"upshot/internal/service"
-	"upshot/uploader/store"
+	"upshot/internal/core"
+	"upshot/internal/store"
 )
 
 // TestEdgeCoalescesAndOrders feeds the edge while the UI thread is busy:
@@ -36,15 +36,15 @@ func TestEdgeCoalescesAndOrders(t *testing.T) {
 	wg.Go(func() { e.run(ctx) })
 	defer func() { cancel(); wg.Wait() }()
 
-	e.OnEvent(service.Event{Kind: service.Queued, Job: store.Job{ID: 1}})
+	e.OnEvent(core.Event{Kind: core.Queued, Job: store.Job{ID: 1}})
 	first := <-uiq // the loop waits for the UI thread with the first batch
 	for i := range 100 {
-		e.OnEvent(service.Event{Kind: service.Progress, Job: store.Job{ID: 1}, Sent: int64(i), Total: 100})
-		e.OnEvent(service.Event{Kind: service.Progress, Job: store.Job{ID: 2}, Sent: int64(i), Total: 100})
+		e.OnEvent(core.Event{Kind: core.Progress, Job: store.Job{ID: 1}, Sent: int64(i), Total: 100})
+		e.OnEvent(core.Event{Kind: core.Progress, Job: store.Job{ID: 2}, Sent: int64(i), Total: 100})
 	}
 	e.Post(func() { order = append(order, "post") })
-	e.OnEvent(service.Event{Kind: service.Done, Job: store.Job{ID: 1}})
-	e.OnEvent(service.Event{Kind: service.Progress, Job: store.Job{ID: 1}, Sent: 5, Total: 5})
+	e.OnEvent(core.Event{Kind: core.Done, Job: store.Job{ID: 1}})
+	e.OnEvent(core.Event{Kind: core.Progress, Job: store.Job{ID: 1}, Sent: 5, Total: 5})
 	first()
 	(<-uiq)()
 
@@ -56,10 +56,10 @@ func TestEdgeCoalescesAndOrders(t *testing.T) {
 		t.Fatalf("second batch has %d events, want 4: %+v", len(evs), evs)
 	}
 	want := []struct {
-		kind service.EventKind
+		kind core.EventKind
 		job  int64
 		sent int64
-	}{{service.Progress, 1, 99}, {service.Progress, 2, 99}, {service.Done, 1, 0}, {service.Progress, 1, 5}}
+	}{{core.Progress, 1, 99}, {core.Progress, 2, 99}, {core.Done, 1, 0}, {core.Progress, 1, 5}}
 	for i, w := range want {
 		if evs[i].Kind != w.kind || evs[i].Job.ID != w.job || evs[i].Sent != w.sent {
 			t.Fatalf("event %d: %+v, want %+v", i, evs[i], w)

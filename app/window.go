@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // uiOptions tune the window for the app and for tests.
@@ -46,7 +46,7 @@ type status struct {
 type ui struct {
 	app    fyne.App
 	win    fyne.Window
-	core   *core
+	core   *backend
 	edge   *edge
 	thumbs *thumbs
 	opts   uiOptions
@@ -74,7 +74,7 @@ type ui struct {
 }
 
 // newUI builds the window over c. Call start to run its background work.
-func newUI(a fyne.App, c *core, opts uiOptions) *ui {
+func newUI(a fyne.App, c *backend, opts uiOptions) *ui {
 	if opts.interval == 0 {
 		opts.interval = 50 * time.Millisecond
 	}

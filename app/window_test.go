@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 func TestDropUploadsAndCopies(t *testing.T) {
@@ -60,7 +60,7 @@ func TestDropUploadsAndCopies(t *testing.T) {
 	h.drop(writePNG(t, dir, "gamma.png", 90, 60))
 	h.until("the third upload", func() bool { return h.done("gamma.png") })
 	top = h.top()
-	last := service.LinkFor(top.it.entry)
+	last := core.LinkFor(top.it.entry)
 	if top.name.Text != "gamma.png" {
 		t.Fatalf("top row %q, want gamma.png", top.name.Text)
 	}

@@ -39,20 +39,20 @@ if [ "$only" = false ]; then
   gobench_args=(-gobench bench-go.txt -gobench-cmd "$gobench_cmd")
 fi
 
-echo "== go run ./internal/benchtool -out bench-results.md" >&2
-go run ./internal/benchtool -rclone "$gobin/rclone" "${gobench_args[@]}" -out bench-results.md "$@"
+echo "== go run ./internal/devtools/benchtool -out bench-results.md" >&2
+go run ./internal/devtools/benchtool -rclone "$gobin/rclone" "${gobench_args[@]}" -out bench-results.md "$@"
 
 if [ "$only" = false ]; then
   # The window: start-up and idle memory against a bare Fyne window, and
   # the first paint of a 10,000-upload history.
-  echo "== go run ./internal/appbench -runs 5" >&2
-  go run ./internal/appbench -runs 5 | tee bench-app.txt
+  echo "== go run ./internal/devtools/appbench -runs 5" >&2
+  go run ./internal/devtools/appbench -runs 5 | tee bench-app.txt
   echo "== go test -run '^\$' -bench HistoryFirstPaint -count 6 ./app/" >&2
   go test -run '^$' -bench HistoryFirstPaint -count 6 ./app/ | tee -a bench-app.txt
   # How long one batch of a 500-file burst holds the UI thread.
   echo "== go test -run '^\$' -bench BurstBatch -count 3 ./app/" >&2
   go test -run '^$' -bench BurstBatch -count 3 ./app/ | tee -a bench-app.txt
   # The history search box over 10,000 uploads.
-  echo "== go test -run '^\$' -bench HistorySearch10k -count 6 ./uploader/store/" >&2
-  go test -run '^$' -bench HistorySearch10k -count 6 ./uploader/store/ | tee -a bench-app.txt
+  echo "== go test -run '^\$' -bench HistorySearch10k -count 6 ./internal/store/" >&2
+  go test -run '^$' -bench HistorySearch10k -count 6 ./internal/store/ | tee -a bench-app.txt
 fi

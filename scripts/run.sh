@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "No config at $config: starting a local demo server (your files stay on this machine)."
-go build -o "$demo/demoserver" ./internal/demoserver
+go build -o "$demo/demoserver" ./internal/devtools/demoserver
 "$demo/demoserver" -dir "$demo" -config "$demo/config.toml" >"$demo/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do

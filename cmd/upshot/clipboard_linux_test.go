@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"upshot/internal/xvfbtest"
+	"upshot/internal/devtools/xvfbtest"
 )
 
 // TestClipboardOutlivesCLI runs the real binary under Xvfb: after it has

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // historyLine is one line of "upshot history --json".

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"upshot/internal/clipboard"
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // uploadLine is one line of "upshot upload --json".
@@ -71,7 +71,7 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "upshot: warning: uploading without history: %s\n", oneLine(err))
 	} else {
 		defer st.Close()
-		svc := service.New(st, up, service.Options{StripMetadata: func(store.Job) bool { return strip }})
+		svc := core.New(st, up, core.Options{StripMetadata: func(store.Job) bool { return strip }})
 		send = func(ctx context.Context, path string) (uploadLine, uploader.Link, error) {
 			e, link, err := svc.UploadNow(ctx, path, store.SourceCLI)
 			return uploadLine{File: path, Key: e.Key, URL: e.URL, SHA1: e.SHA1, Size: e.Size,

@@ -10,9 +10,9 @@ import (
 	"sync"
 
 	"upshot/internal/clipboard"
-	"upshot/internal/service"
+	"upshot/internal/core"
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 	"upshot/watcher"
 )
 
@@ -42,7 +42,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	format, _ := uploader.ParseFormat(cfg.Output.Format)
 
-	q, err := service.OpenQueue(ctx, uploader.DataDir())
+	q, err := core.OpenQueue(ctx, uploader.DataDir())
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitFailed
@@ -57,8 +57,8 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !*noClip {
 		p.clip = clipboard.New(clipboard.Options{Persist: true})
 	}
-	svc := service.New(st, up, service.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
-		StripMetadata: service.StripRule(func() *uploader.Config { return cfg })})
+	svc := core.New(st, up, core.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
+		StripMetadata: core.StripRule(func() *uploader.Config { return cfg })})
 	// The queue runs until the watch ends: by a signal, or by a folder that
 	// cannot be watched.
 	runCtx, cancel := context.WithCancel(ctx)
@@ -96,10 +96,10 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error) {
 	var out []watcher.Folder
 	for _, d := range dirs {
-		out = append(out, watcher.Folder{Dir: service.ExpandHome(d)})
+		out = append(out, watcher.Folder{Dir: core.ExpandHome(d)})
 	}
 	if len(out) == 0 {
-		out = service.WatchFolders(cfg.Watch)
+		out = core.WatchFolders(cfg.Watch)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no folders to watch: name them (upshot watch ~/Pictures/Screenshots) or add [[watch]] dir = \"…\" to the config")
@@ -109,7 +109,7 @@ func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error)
 
 // openStore opens the queue and history in the data dir, for reading.
 func openStore(ctx context.Context) (*store.Store, error) {
-	return service.OpenStore(ctx, uploader.DataDir())
+	return core.OpenStore(ctx, uploader.DataDir())
 }
 
 // printer turns service events into output lines; safe for concurrent use.
@@ -123,9 +123,9 @@ type printer struct {
 	clipWarn bool
 }
 
-func (p *printer) event(ev service.Event) {
+func (p *printer) event(ev core.Event) {
 	switch ev.Kind {
-	case service.Done:
+	case core.Done:
 		link := ev.Link.Format(p.format)
 		p.mu.Lock()
 		if p.json {
@@ -147,13 +147,13 @@ func (p *printer) event(ev service.Event) {
 				p.mu.Unlock()
 			}
 		}
-	case service.Failed:
+	case core.Failed:
 		p.mu.Lock()
 		fmt.Fprintf(p.errw, "upshot: %s: %s; retrying at %s\n", ev.Job.Path, oneLine(ev.Err), ev.RetryAt.Format("15:04:05"))
 		p.mu.Unlock()
-	case service.Rejected, service.StoreFailed:
+	case core.Rejected, core.StoreFailed:
 		p.warn(ev.Err)
-	case service.StoreRecovered:
+	case core.StoreRecovered:
 		p.warn(errors.New("the queue and history work again"))
 	}
 }

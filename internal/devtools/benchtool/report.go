@@ -89,7 +89,7 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 // commandLine is how benchtool was run, quoted for a POSIX shell.
 func commandLine(args []string) string {
-	words := []string{"go", "run", "./internal/benchtool"}
+	words := []string{"go", "run", "./internal/devtools/benchtool"}
 	for _, a := range args {
 		if a == "" || strings.ContainsAny(a, " '\"$\\*?|&;<>()[]{}`!#~") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

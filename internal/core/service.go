@@ -1,8 +1,8 @@
-// Package service is Upshot's core: it takes files from the watcher, drops,
+// Package core is Upshot's core: it takes files from the watcher, drops,
 // the clipboard and the command line alike, keeps each as a durable job in
 // the store, uploads it once, records it in the history and reports what
 // happens as events. The CLI and the window are thin layers over it.
-package service
+package core
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 )
 
 // jobStore is what the service needs from the store.

@@ -1,4 +1,4 @@
-package service
+package core
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"upshot/internal/instance"
-	"upshot/uploader/store"
+	"upshot/internal/store"
 )
 
 // Queue is the queue and history opened for running: this process holds

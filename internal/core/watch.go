@@ -1,4 +1,4 @@
-package service
+package core
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"upshot/internal/store"
 	"upshot/uploader"
-	"upshot/uploader/store"
 	"upshot/watcher"
 )
 

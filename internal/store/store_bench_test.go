@@ -47,7 +47,7 @@ func BenchmarkHistoryFirstPage(b *testing.B) {
 // BenchmarkHistorySearch10k runs the history searches of the window's
 // search box over 10,000 uploads, one page of 50.
 //
-//	go test -run '^$' -bench HistorySearch10k ./uploader/store/
+//	go test -run '^$' -bench HistorySearch10k ./internal/store/
 func BenchmarkHistorySearch10k(b *testing.B) {
 	s, _ := openTest(b)
 	fillHistory(b, s, 10_000)

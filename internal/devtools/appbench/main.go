@@ -30,8 +30,8 @@ import (
 	"strings"
 	"time"
 
-	"upshot/internal/xvfbtest"
-	"upshot/uploader/store"
+	"upshot/internal/devtools/xvfbtest"
+	"upshot/internal/store"
 )
 
 func main() {
@@ -59,7 +59,7 @@ func run(runs, items int, idle time.Duration) error {
 	}
 	defer os.RemoveAll(dir)
 	upshot, bare := filepath.Join(dir, "upshot"), filepath.Join(dir, "bare")
-	for bin, pkg := range map[string]string{upshot: "./cmd/upshot-desktop", bare: "./internal/appbench/bare"} {
+	for bin, pkg := range map[string]string{upshot: "./cmd/upshot-desktop", bare: "./internal/devtools/appbench/bare"} {
 		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}

@@ -1,4 +1,4 @@
-package service
+package core
 
 import (
 	"bytes"
@@ -21,9 +21,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"upshot/internal/store"
 	"upshot/uploader"
 	"upshot/uploader/s3test"
-	"upshot/uploader/store"
 )
 
 type env struct {
