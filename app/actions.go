@@ -45,14 +45,14 @@ func (u *ui) offer(paths []string, src store.Source) {
 			fi, err := os.Stat(p)
 			return err == nil && fi.IsDir()
 		})
-		files, err := collect(ctx, paths)
+		files, err := u.core.Collect(ctx, paths)
 		u.edge.Post(func() {
 			if err != nil {
 				u.showError(err)
 			}
 			switch {
 			case len(files) == 0 && folder:
-				dialog.ShowInformation("Nothing to upload", "The folder holds no images or videos ("+strings.Join(DefaultInclude, ", ")+").", u.win)
+				dialog.ShowInformation("Nothing to upload", "The folder holds no images or videos ("+strings.Join(core.DefaultInclude, ", ")+").", u.win)
 			case folder && len(files) > askAbove:
 				dialog.ShowConfirm(fmt.Sprintf("Upload %d files?", len(files)),
 					fmt.Sprintf("The dropped folder holds %d images and videos. Upload them all?", len(files)),
@@ -72,7 +72,7 @@ func (u *ui) offer(paths []string, src store.Source) {
 func (u *ui) queue(files []string, src store.Source) {
 	ctx := u.ctx
 	go func() {
-		if err := u.core.add(ctx, files, src); err != nil {
+		if err := u.core.Add(ctx, files, src); err != nil {
 			u.edge.Post(func() { u.showError(err) })
 		}
 	}()
@@ -138,7 +138,7 @@ func (u *ui) note(msg string) {
 func (u *ui) share(e store.Entry, d time.Duration) {
 	ctx := u.ctx
 	go func() {
-		link, err := u.core.share(ctx, e, d)
+		link, err := u.core.Share(ctx, e.Key, d)
 		u.edge.Post(func() {
 			if err != nil {
 				dialog.ShowError(err, u.win)
@@ -175,7 +175,7 @@ func (u *ui) openLink(e store.Entry) {
 
 // askDelete confirms, then deletes the entry's object from the bucket.
 func (u *ui) askDelete(e store.Entry) {
-	cfg, _ := u.core.settings()
+	cfg, _ := u.core.Settings()
 	bucket := ""
 	if cfg != nil {
 		bucket = cfg.Target.Bucket
@@ -194,7 +194,7 @@ func (u *ui) askDelete(e store.Entry) {
 func (u *ui) deleteEntry(e store.Entry) {
 	ctx := u.ctx
 	go func() {
-		err := u.core.deleteObject(ctx, e)
+		err := u.core.Delete(ctx, e.Key, true)
 		u.edge.Post(func() {
 			if err != nil {
 				dialog.ShowError(err, u.win)
@@ -216,7 +216,7 @@ func (u *ui) retry(j *pendingJob) {
 	ctx := u.ctx
 	id := j.job.ID
 	go func() {
-		err := u.core.svc.Retry(ctx, id)
+		err := u.core.Retry(ctx, id)
 		u.edge.Post(func() {
 			if err != nil {
 				u.showError(err)
@@ -234,7 +234,7 @@ func (u *ui) retry(j *pendingJob) {
 func (u *ui) setPaused(paused bool) {
 	ctx := u.ctx
 	go func() {
-		if err := u.core.svc.SetPaused(ctx, paused); err != nil {
+		if err := u.core.SetPaused(ctx, paused); err != nil {
 			u.edge.Post(func() { u.showError(err) })
 		}
 	}()

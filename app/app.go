@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -40,8 +39,8 @@ type Options struct {
 	DataDir string
 	// Client tunes the uploader's HTTP client (extra CAs).
 	Client uploader.ClientOptions
-	// Stdout receives the test hooks' reports (see testhook.go).
-	Stdout io.Writer
+	// Page is the page the window opens on: "" or "settings".
+	Page string
 }
 
 // Run opens Upshot's window and runs it until the user quits or ctx ends.
@@ -54,53 +53,47 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.DataDir == "" {
 		opts.DataDir = uploader.DataDir()
 	}
-	if opts.Stdout == nil {
-		opts.Stdout = io.Discard
-	}
 	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return ErrNoDisplay
 	}
-	q, err := core.OpenQueue(ctx, opts.DataDir)
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	st := q.Store
 	cfg, cfgErr := uploader.Load(opts.ConfigPath)
 	var draft *uploader.Config
 	if cfgErr != nil && !errors.Is(cfgErr, uploader.ErrNoConfig) {
 		draft = readDraft(opts.ConfigPath)
 	}
-
-	a := fyneapp.NewWithID(ID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	notifyOK, trayOK := desktopBus(ctx)
-	hooks := hooksFromEnv(opts.Stdout)
-
-	appCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := &backend{st: st, clip: clipboard.New(clipboard.Options{}), dataDir: opts.DataDir, configPath: opts.ConfigPath,
-		upOpts: uploader.Options{StateDir: opts.DataDir, Client: opts.Client}, now: time.Now}
-	uo := uiOptions{configErr: cfgErr, draft: draft}
-	if notifyOK {
-		uo.notify = a.SendNotification
-	}
-	c.cfg = cfg // the uploader follows once the service exists
-	u := newUI(a, c, uo)
 	conc := uploader.DefaultConcurrency
 	if cfg != nil {
 		conc = cfg.Transfer.Concurrency
 	}
-	c.svc = core.New(st, unconfigured{}, core.Options{Concurrency: conc, OnEvent: u.edge.OnEvent,
-		StripMetadata: core.StripRule(func() *uploader.Config { cfg, _ := c.settings(); return cfg })})
+	r := &relay{}
+	cc, err := core.Open(ctx, core.Options{DataDir: opts.DataDir, Uploader: uploader.Options{Client: opts.Client},
+		Role: core.RoleWindow, Concurrency: conc, OnEvent: r.event, OnShow: r.show})
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	notifyOK, trayOK := desktopBus(ctx)
+
+	appCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &backend{Core: cc, clip: clipboard.New(clipboard.Options{}), configPath: opts.ConfigPath, now: time.Now}
+	uo := uiOptions{configErr: cfgErr, draft: draft}
+	if notifyOK {
+		uo.notify = a.SendNotification
+	}
+	u := newUI(a, c, uo)
+	r.attach(u)
 	if cfg != nil {
-		if err := c.use(appCtx, cfg); err != nil {
+		if err := c.Use(appCtx, cfg); err != nil {
 			u.showError(err)
 		}
 	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = c.svc.Run(appCtx) })
+	wg.Go(func() { _ = c.Run(appCtx) })
 	u.start(appCtx)
 	if cfg != nil {
 		if err := u.restartWatch(cfg); err != nil {
@@ -113,7 +106,10 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	u.win.SetCloseIntercept(u.close)
-	hooks.install(u)
+	if opts.Page == "settings" {
+		u.showSettings()
+	}
+	u.onStarted = append(u.onStarted, c.Ready)
 	a.Lifecycle().SetOnStarted(func() {
 		for _, f := range u.onStarted {
 			f()
@@ -133,7 +129,7 @@ func Run(ctx context.Context, opts Options) error {
 	u.gate.bind()
 	u.win.ShowAndRun()
 	cancel()
-	c.stopWatch()
+	c.StopWatch()
 	wg.Wait()
 	return nil
 }
@@ -166,7 +162,7 @@ func readDraft(path string) *uploader.Config {
 // restartWatch watches cfg's folders from now on; problems the watcher
 // meets later show in the status line.
 func (u *ui) restartWatch(cfg *uploader.Config) error {
-	return u.core.restartWatch(u.ctx, cfg.Watch, func(err error) {
+	return u.core.Watch(u.ctx, core.WatchFolders(cfg.Watch), func(err error) {
 		u.edge.Post(func() { u.showError(err) })
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"upshot/internal/core"
 	"upshot/internal/store"
 )
 
@@ -40,15 +41,20 @@ func seedHistory(tb testing.TB, st *store.Store, n int) {
 // (software-rendered by Fyne's test driver): reading the pending jobs and
 // the first page, laying out, and painting every visible row.
 func BenchmarkHistoryFirstPaint(b *testing.B) {
-	st, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "upshot.db"))
+	data := b.TempDir()
+	st, err := core.OpenStore(b.Context(), data)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	seedHistory(b, st, 10_000)
+	cc, err := core.Open(b.Context(), core.Options{DataDir: data})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
 	a := test.NewTempApp(b)
-	c := &backend{st: st, clip: &fakeClip{}, dataDir: b.TempDir(), configPath: filepath.Join(b.TempDir(), "c.toml"), now: time.Now}
-	c.cfg = nil
+	c := &backend{Core: cc, clip: &fakeClip{}, configPath: filepath.Join(b.TempDir(), "c.toml"), now: time.Now}
 	for b.Loop() {
 		u := newUI(a, c, uiOptions{do: func(func()) {}})
 		u.tabs.SelectIndex(0)

@@ -37,8 +37,8 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 	if len(done) > 0 {
 		u.deliver(ctx, b, done)
 	}
-	counts, err := u.core.st.Counts(ctx)
-	paused, perr := u.core.st.Paused(ctx)
+	counts, err := u.core.Counts(ctx)
+	paused, perr := u.core.Paused(ctx)
 	if err == nil && perr == nil {
 		b.status = status{valid: true, counts: counts, paused: paused}
 	}
@@ -48,10 +48,10 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 // tells the user, once per batch.
 func (u *ui) deliver(ctx context.Context, b *batch, done []core.Event) {
 	last := done[len(done)-1]
-	text := last.Link.Format(u.core.format())
+	text := last.Link.Format(u.core.Format())
 	if u.app.Preferences().Bool(prefAlwaysShare) {
 		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		link, err := u.core.share(sctx, last.Entry, shareExpiry(u.app.Preferences()))
+		link, err := u.core.Share(sctx, last.Entry.Key, shareExpiry(u.app.Preferences()))
 		cancel()
 		if err != nil {
 			b.posts = append(b.posts, func() { u.showError(err) })
@@ -86,9 +86,6 @@ func (u *ui) apply(b *batch) {
 		case core.Done:
 			u.failing = false
 			u.recent = append([]store.Entry{ev.Entry}, u.recent[:min(4, len(u.recent))]...)
-			if u.onListed != nil {
-				u.onListed(ev.Entry)
-			}
 		case core.Failed, core.Rejected:
 			u.failing = true
 			u.lastErr = filepath.Base(ev.Job.Path) + ": " + errText(ev.Err)
@@ -114,7 +111,7 @@ func (u *ui) apply(b *batch) {
 // showStatus writes the status line.
 func (u *ui) showStatus() {
 	var parts []string
-	switch n := u.core.watching(); {
+	switch n := u.core.Watching(); {
 	case u.status.paused:
 		parts = append(parts, "Paused")
 	case n == 0:

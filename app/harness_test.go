@@ -107,15 +107,22 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.cfg = &uploader.Config{Target: uploader.Target{Endpoint: h.srv.Endpoint, Bucket: h.srv.Bucket, KeyID: h.srv.AccessKey,
 		Key: uploader.NewSecret(h.srv.SecretKey), PathTemplate: "{name}{ext}"}}
 	h.cfg.SetDefaults()
-	var err error
-	h.st, err = store.Open(t.Context(), filepath.Join(t.TempDir(), "upshot.db"))
+	policy := uploader.Policy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond}
+	data := t.TempDir()
+	r := &relay{}
+	// A failed upload waits for the user's Retry: no retry behind the
+	// test's back.
+	cc, err := core.Open(t.Context(), core.Options{DataDir: data, Uploader: uploader.Options{Policy: &policy},
+		Role: core.RoleWindow, OnEvent: r.event, OnShow: r.show, Backoff: func(int) time.Duration { return time.Hour }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.st.Close() })
-	policy := uploader.Policy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond}
-	h.core = &backend{st: h.st, clip: h.clip, dataDir: t.TempDir(), configPath: filepath.Join(t.TempDir(), "config.toml"),
-		upOpts: uploader.Options{StateDir: t.TempDir(), Policy: &policy}, now: time.Now}
+	// The test reads the history through a store of its own.
+	h.st, err = core.OpenStore(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.core = &backend{Core: cc, clip: h.clip, configPath: filepath.Join(t.TempDir(), "config.toml"), now: time.Now}
 	var (
 		draftErr error
 		draft    *uploader.Config
@@ -132,8 +139,6 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		opts.noConfig = true
 	case opts.noConfig:
 		draftErr = fmt.Errorf("%w at %s", uploader.ErrNoConfig, h.core.configPath)
-	default:
-		h.core.cfg = h.cfg
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	do := func(f func()) {
@@ -144,21 +149,20 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	}
 	notify := func(n *fyne.Notification) { h.notes <- n }
 	h.u = newUI(h.app, h.core, uiOptions{do: do, notify: notify, configErr: draftErr, draft: draft})
-	// A failed upload waits for the user's Retry: no retry behind the
-	// test's back.
-	h.core.svc = core.New(h.st, unconfigured{}, core.Options{OnEvent: h.u.edge.OnEvent,
-		Backoff: func(int) time.Duration { return time.Hour }})
+	r.attach(h.u)
 	if !opts.noConfig {
-		if err := h.core.use(ctx, h.cfg); err != nil {
+		if err := h.core.Use(ctx, h.cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = h.core.svc.Run(ctx) })
+	wg.Go(func() { _ = h.core.Run(ctx) })
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		h.core.stopWatch()
+		h.core.StopWatch()
+		h.st.Close()
+		cc.Close()
 	})
 	h.u.start(ctx)
 	h.u.win.Resize(fyne.NewSize(800, 700))

@@ -51,17 +51,17 @@ func TestQuitsCleanlyAtAnyMoment(t *testing.T) {
 	type moment struct {
 		name  string
 		delay time.Duration // after start; with event, after the event
-		event string        // a report line to wait for first, or ""
+		event string        // "shown", "uploaded" (files handed over, one done) or ""
 	}
 	moments := []moment{
 		{"at once", 0, ""},
 		{"early start-up", 5 * time.Millisecond, ""},
 		{"start-up", 30 * time.Millisecond, ""},
 		{"late start-up", 120 * time.Millisecond, ""},
-		{"window shown", 0, "shown "},
-		{"just after showing", 20 * time.Millisecond, "shown "},
-		{"first upload listed", 0, "listed "},
-		{"uploads in flight", 5 * time.Millisecond, "listed "},
+		{"window shown", 0, "shown"},
+		{"just after showing", 20 * time.Millisecond, "shown"},
+		{"first upload listed", 0, "uploaded"},
+		{"uploads in flight", 5 * time.Millisecond, "uploaded"},
 	}
 	runs := 0
 	for i, m := range moments {
@@ -74,10 +74,18 @@ func TestQuitsCleanlyAtAnyMoment(t *testing.T) {
 			data := t.TempDir()
 			env := []string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", "LANG=" + lang, "LC_ALL=", "LC_MESSAGES=", "HOME=" + dir,
 				"UPSHOT_DATA_DIR=" + data, "UPSHOT_CONFIG=" + config, "XDG_CONFIG_HOME=" + filepath.Join(dir, "xdg"),
-				"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus"), envTestReport + "=1", envTestDrop + "=" + shots}
+				"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus")}
 			p := startApp(t, prog, env)
 			if m.event != "" {
-				p.expect(t, m.event)
+				p.ready(t)
+			}
+			var up *appProc
+			if m.event == "uploaded" {
+				// Files handed to the window's queue; the hand-off ends,
+				// one way or another, when the window quits.
+				up = startApp(t, bin, env, "upload", "--json", "--no-clipboard", shots+"/shot-00.png", shots+"/shot-01.png",
+					shots+"/shot-02.png", shots+"/shot-03.png", shots+"/shot-04.png", shots+"/shot-05.png")
+				up.expect(t, "{")
 			}
 			time.Sleep(m.delay) // a point in the app's life, not a wait for it
 			if err := p.cmd.Process.Signal(sig); err != nil {
@@ -98,6 +106,12 @@ func TestQuitsCleanlyAtAnyMoment(t *testing.T) {
 				<-exited
 				close(p.done)
 				t.Fatalf("%s: the app did not end within a minute of the signal\n%s", name, p.errors())
+			}
+			if up != nil {
+				for range up.lines {
+				}
+				_ = up.cmd.Wait() // either way: the window may have quit mid-batch
+				close(up.done)
 			}
 			// Exit 0, or, when the signal came before Go had set up its
 			// handlers, the signal's default action; never a crash.

@@ -51,7 +51,7 @@ func newRow(u *ui) *row {
 	r.bar = newThinBar()
 	r.bar.Hide()
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
-		r.u.copyLink(r.it.entry, r.u.core.format())
+		r.u.copyLink(r.it.entry, r.u.core.Format())
 	})
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
 		if r.it.job != nil {

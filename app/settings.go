@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"upshot/internal/core"
 	"upshot/internal/keyring"
 	"upshot/uploader"
 )
@@ -94,7 +95,7 @@ type folderRow struct {
 
 func newSettingsForm(u *ui) *settingsForm {
 	s := &settingsForm{u: u, errs: map[string]*widget.Label{}}
-	cfg, _ := u.core.settings()
+	cfg, _ := u.core.Settings()
 	if cfg == nil {
 		cfg = u.opts.draft
 	}
@@ -467,7 +468,7 @@ func (s *settingsForm) save() {
 		ctx := u.ctx
 		note, err := persist(ctx, u.core.configPath, cfg, old, newKey)
 		if err == nil {
-			err = u.core.use(ctx, cfg)
+			err = u.core.Use(ctx, cfg)
 		}
 		var watchErr error
 		if err == nil {
@@ -538,7 +539,7 @@ func (s *settingsForm) test() {
 		ctx, cancel := context.WithTimeout(u.ctx, checkTimeout)
 		defer cancel()
 		var rep uploader.Report
-		up, err := u.core.newUploader(cfg)
+		up, err := u.core.NewUploader(cfg)
 		if err == nil {
 			rep = up.Check(ctx)
 		}
@@ -563,7 +564,7 @@ func (s *settingsForm) cdnSetup() {
 		ctx, cancel := context.WithTimeout(u.ctx, checkTimeout)
 		defer cancel()
 		var text string
-		up, err := u.core.newUploader(cfg)
+		up, err := u.core.NewUploader(cfg)
 		if err == nil {
 			var setup uploader.CDNSetup
 			if setup, err = up.CDNSetup(ctx, ""); err == nil {
@@ -663,7 +664,7 @@ func (s *settingsForm) pickFolder() {
 		if uri == nil {
 			return
 		}
-		s.addFolder(uri.Path(), DefaultInclude, false)
+		s.addFolder(uri.Path(), core.DefaultInclude, false)
 	}, s.u.win)
 	d.Resize(fyne.NewSize(700, 480))
 	d.Show()

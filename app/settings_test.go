@@ -139,8 +139,8 @@ func TestFirstRunSettingsThenUpload(t *testing.T) {
 		cfg.Watch[0].Dir != dir || cfg.Watch[0].Include[0] != "*.png" || cfg.Target.PathTemplate != "up/{name}{ext}" {
 		t.Fatalf("saved config %+v", cfg)
 	}
-	if h.core.watching() != 1 {
-		t.Fatalf("watching %d folders after the save", h.core.watching())
+	if h.core.Watching() != 1 {
+		t.Fatalf("watching %d folders after the save", h.core.Watching())
 	}
 	// The waiting upload goes out with the new settings.
 	h.until("the upload", func() bool { return h.done("early.png") })

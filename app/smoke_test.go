@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -12,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"upshot/internal/core"
 	"upshot/internal/devtools/xvfbtest"
 	"upshot/internal/store"
 	"upshot/uploader/s3test"
@@ -28,9 +31,10 @@ import (
 const screenshotsEnv = "UPSHOT_SCREENSHOTS"
 
 // TestSmokeRealBinary builds the real upshot and runs it under Xvfb
-// against a local versitygw: files dropped through the window's own drop
-// handler (the UPSHOT_TEST_DROP hook) upload, show in the list, land in
-// the history, and the last link is on the X clipboard. It takes
+// against a local versitygw: files given to "upshot upload" while the
+// window runs go to the window's queue, upload, show in the list with
+// their thumbnails, land in the history, and a link is on the X
+// clipboard. "upshot settings" opens the window on its settings. It takes
 // screenshots of the window and of the settings, and checks that the app
 // quits cleanly on SIGTERM.
 func TestSmokeRealBinary(t *testing.T) {
@@ -72,27 +76,44 @@ func TestSmokeRealBinary(t *testing.T) {
 	}
 	env := []string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", "LANG=C.UTF-8", "HOME=" + dir, "UPSHOT_DATA_DIR=" + data,
 		"XDG_CONFIG_HOME=" + filepath.Join(dir, "xdg"), "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus"),
-		envTestReport + "=1", "B2_APPLICATION_KEY_ID=", "B2_APPLICATION_KEY="}
+		"B2_APPLICATION_KEY_ID=", "B2_APPLICATION_KEY=", "UPSHOT_CONFIG=" + config}
 
-	p := startApp(t, bin, append(env, "UPSHOT_CONFIG="+config, envTestDrop+"="+shots))
-	p.expect(t, "shown ")
+	p := startApp(t, bin, env)
+	p.ready(t)
+	// "upshot upload" beside the window hands the files to its queue.
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, filepath.Join(shots, n))
+	}
+	up := startApp(t, bin, env, append([]string{"upload", "--json", "--no-clipboard"}, paths...)...)
 	var urls []string
 	for range names {
-		urls = append(urls, p.expect(t, "listed "))
+		var line struct{ File, URL string }
+		if err := json.Unmarshal([]byte("{"+up.expect(t, "{")), &line); err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, line.URL)
 	}
-	for range names {
-		p.expect(t, "thumb ")
+	up.wait(t)
+	// The window lists them: every row's thumbnail is made.
+	status := p.until(t, "four uploads", func(st core.Status) bool { return st.Uploaded == int64(len(names)) })
+	if status.Role != core.RoleWindow {
+		t.Fatalf("status %+v", status)
 	}
-	// The last link listed is on the clipboard, as the app writes it
-	// before it shows the batch.
+	p.until(t, "the thumbnails", func(core.Status) bool {
+		shown, _ := filepath.Glob(filepath.Join(data, "thumbs", "*.png"))
+		return len(shown) == len(names)
+	})
+	// A link of the batch is on the clipboard: the window puts each one
+	// there as its upload completes.
 	read := exec.CommandContext(t.Context(), xclip, "-o", "-selection", "clipboard")
 	read.Env = append(os.Environ(), "DISPLAY="+display)
 	got, err := read.Output()
 	if err != nil {
 		t.Fatalf("xclip -o: %v", err)
 	}
-	if string(got) != urls[len(urls)-1] {
-		t.Fatalf("clipboard holds %q, want the last link %q", got, urls[len(urls)-1])
+	if !slices.Contains(urls, string(got)) {
+		t.Fatalf("clipboard holds %q, want one of the links %q", got, urls)
 	}
 	// The history, read through the store while the app runs.
 	st, err := store.Open(t.Context(), filepath.Join(data, "upshot.db"))
@@ -105,7 +126,7 @@ func TestSmokeRealBinary(t *testing.T) {
 		t.Fatalf("history: %d entries (%v)", len(hist), err)
 	}
 	for _, e := range hist {
-		if e.Source != store.SourceDrop || !strings.Contains(strings.Join(urls, " "), e.URL) {
+		if e.Source != store.SourceCLI || !slices.Contains(urls, e.URL) {
 			t.Fatalf("entry %+v", e)
 		}
 	}
@@ -133,8 +154,8 @@ include = ["*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.mp4"]
 	if err := os.WriteFile(b2, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p = startApp(t, bin, append(env, "UPSHOT_CONFIG="+b2, envTestTab+"=settings"))
-	p.expect(t, "shown ")
+	p = startApp(t, bin, append(env, "UPSHOT_CONFIG="+b2), "settings")
+	p.ready(t)
 	wid = windowID(t, display)
 	xdotool(t, display, "windowsize", wid, "760", "1060")
 	settings := screenshot(t, display, wid, "settings.png")
@@ -194,8 +215,9 @@ func buildUpshot(t *testing.T) string {
 	return built.path
 }
 
-// appProc is a running upshot whose stdout reports arrive as lines.
+// appProc is a running upshot whose stdout arrives as lines.
 type appProc struct {
+	data   string // its data folder
 	cmd    *exec.Cmd
 	lines  chan string
 	mu     sync.Mutex
@@ -215,10 +237,15 @@ func (p *appProc) errors() string {
 	return p.stderr.String()
 }
 
-func startApp(t *testing.T, bin string, env []string) *appProc {
+func startApp(t *testing.T, bin string, env []string, args ...string) *appProc {
 	t.Helper()
 	p := &appProc{lines: make(chan string, 100), done: make(chan struct{})}
-	p.cmd = exec.Command(bin)
+	for _, kv := range env {
+		if d, ok := strings.CutPrefix(kv, "UPSHOT_DATA_DIR="); ok {
+			p.data = d
+		}
+	}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p
 	out, err := p.cmd.StdoutPipe()
@@ -246,7 +273,49 @@ func startApp(t *testing.T, bin string, env []string) *appProc {
 	return p
 }
 
-// expect reads report lines until one starts with prefix, and returns the
+// ready waits until the window is up, as other upshot commands see it.
+func (p *appProc) ready(t *testing.T) {
+	t.Helper()
+	p.until(t, "the window", func(st core.Status) bool { return st.Ready })
+}
+
+// until asks the running app for its status until cond holds, and returns
+// that status.
+func (p *appProc) until(t *testing.T, what string, cond func(core.Status) bool) core.Status {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(2 * time.Minute) // a hang guard
+	for {
+		st, err := core.Reach(p.data).Status(t.Context())
+		if err == nil && cond(st) {
+			return st
+		}
+		select {
+		case _, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("upshot exited before %s: %v\n%s", what, p.cmd.Wait(), p.errors())
+			}
+		case <-tick.C:
+		case <-timeout:
+			t.Fatalf("no %s within two minutes (last status %+v, %v)\n%s", what, st, err, p.errors())
+		}
+	}
+}
+
+// wait waits for a command to end, and expects success.
+func (p *appProc) wait(t *testing.T) {
+	t.Helper()
+	for range p.lines {
+	}
+	err := p.cmd.Wait()
+	close(p.done)
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", p.cmd.Args, err, p.errors())
+	}
+}
+
+// expect reads lines until one starts with prefix, and returns the
 // rest of it.
 func (p *appProc) expect(t *testing.T, prefix string) string {
 	t.Helper()

@@ -122,7 +122,7 @@ func (t *tray) update() {
 	for _, e := range t.u.recent {
 		name := filepath.Base(e.File)
 		shown += "\n" + e.Key
-		items = append(items, fyne.NewMenuItem(name, func() { t.u.copyLink(e, t.u.core.format()) }))
+		items = append(items, fyne.NewMenuItem(name, func() { t.u.copyLink(e, t.u.core.Format()) }))
 	}
 	if len(items) == 0 {
 		none := fyne.NewMenuItem("No uploads yet", nil)

@@ -65,12 +65,10 @@ type ui struct {
 
 	status    status
 	lastErr   string
-	failing   bool              // the last upload to finish failed
-	recent    []store.Entry     // newest first, for the tray
-	notified  map[int64]bool    // jobs whose failure was notified; the edge's goroutine's
-	onListed  func(store.Entry) // test hook: an upload is in the list
-	onThumb   func(sha1 string) // test hook: a thumbnail is shown
-	onStarted []func()          // run once the window is up
+	failing   bool           // the last upload to finish failed
+	recent    []store.Entry  // newest first, for the tray
+	notified  map[int64]bool // jobs whose failure was notified; the edge's goroutine's
+	onStarted []func()       // run once the window is up
 }
 
 // newUI builds the window over c. Call start to run its background work.
@@ -86,15 +84,10 @@ func newUI(a fyne.App, c *backend, opts uiOptions) *ui {
 	u.edge = newEdge(opts.do, opts.interval)
 	u.edge.prepare = u.prepare
 	u.edge.apply = u.apply
-	u.thumbs = newThumbs(filepath.Join(c.dataDir, "thumbs"), func(sha1 string) {
-		u.edge.Post(func() {
-			u.list.Refresh()
-			if u.onThumb != nil {
-				u.onThumb(sha1)
-			}
-		})
+	u.thumbs = newThumbs(filepath.Join(c.DataDir(), "thumbs"), func(string) {
+		u.edge.Post(u.list.Refresh)
 	})
-	u.model = newHistoryModel(c.st)
+	u.model = newHistoryModel(c)
 
 	u.win = a.NewWindow("Upshot")
 	u.win.SetIcon(a.Icon())
@@ -135,8 +128,8 @@ func newUI(a fyne.App, c *backend, opts uiOptions) *ui {
 	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { u.focusSearch() })
 
-	if cfg, _ := c.settings(); cfg == nil {
-		u.showSettings()
+	if opts.configErr != nil {
+		u.showSettings() // first run, or settings to fix
 	}
 	return u
 }
@@ -156,6 +149,16 @@ func (u *ui) ensureSettings() *settingsForm {
 func (u *ui) showSettings() {
 	u.ensureSettings()
 	u.tabs.Select(u.settingsTab)
+}
+
+// raise brings the window to the front, on page "" (as it was) or
+// "settings", for another "upshot" started meanwhile.
+func (u *ui) raise(page string) {
+	u.win.Show()
+	u.win.RequestFocus()
+	if page == "settings" {
+		u.showSettings()
+	}
 }
 
 // start loads the list and runs the edge and the thumbnail worker until

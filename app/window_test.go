@@ -157,7 +157,7 @@ func TestRejectedFileRetriesOnceItExists(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "later.png")
 	// Queued before the file exists: the upload is rejected.
-	if _, err := h.core.svc.Add(t.Context(), p, store.SourceDrop, time.Time{}); err != nil {
+	if err := h.core.Add(t.Context(), []string{p}, store.SourceDrop); err != nil {
 		t.Fatal(err)
 	}
 	h.until("the rejection", func() bool {
@@ -284,7 +284,7 @@ func TestShortcuts(t *testing.T) {
 		return len(hist) == 1
 	})
 	name := filepath.Base(entry.File)
-	if entry.Source != store.SourceClipboard || filepath.Dir(entry.File) != filepath.Join(h.core.dataDir, "clips") ||
+	if entry.Source != store.SourceClipboard || filepath.Dir(entry.File) != filepath.Join(h.core.DataDir(), "clips") ||
 		!strings.HasPrefix(name, "Clipboard ") || !strings.HasSuffix(name, ".png") || !strings.Contains(name, " at ") {
 		t.Fatalf("clipboard upload %+v", entry)
 	}

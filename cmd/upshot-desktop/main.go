@@ -14,19 +14,33 @@ import (
 
 	"upshot/app"
 	"upshot/internal/clipboard"
+	"upshot/internal/core"
+	"upshot/internal/instance"
 	_ "upshot/internal/locale/tidy" // before Fyne reads the locale
+	"upshot/uploader"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == clipboard.HoldCommand {
 		os.Exit(clipboard.Hold(os.Stdin))
 	}
-	if len(os.Args) > 1 {
-		fmt.Fprintf(os.Stderr, "upshot-desktop takes no arguments; the subcommands are upshot's (upshot help)\n")
+	page := ""
+	switch {
+	case len(os.Args) == 2 && os.Args[1] == "--settings":
+		page = "settings"
+	case len(os.Args) > 1:
+		fmt.Fprintf(os.Stderr, "upshot-desktop takes no arguments but --settings; the subcommands are upshot's (upshot help)\n")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.Run(ctx, app.Options{Stdout: os.Stdout})
+	err := app.Run(ctx, app.Options{Page: page})
+	if errors.Is(err, instance.ErrRunning) {
+		// A window runs already: bring it to the front instead.
+		if shown, serr := core.Reach(uploader.DataDir()).Show(ctx, page); serr == nil && shown {
+			stop()
+			return
+		}
+	}
 	signalled := ctx.Err() != nil
 	stop()
 	switch {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"upshot/internal/clipboard"
+	"upshot/internal/core"
 	"upshot/uploader"
 )
 
@@ -47,11 +48,18 @@ func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "upshot share: --expires %v is not allowed: choose up to 168h (7 days), the longest a presigned link can live\n", *expires)
 		return exitUsage
 	}
-	_, up, code := setup(*configPath, stderr)
-	if up == nil {
-		return code
+	cfg, err := uploader.Load(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return exitUsage
 	}
-	link, err := up.Share(ctx, keys[0], *expires)
+	c, err := core.OpenShared(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr)})
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return openExit(err)
+	}
+	defer c.Close()
+	link, err := c.Share(ctx, keys[0], *expires)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))
 		return exitFailed

@@ -14,8 +14,8 @@ import (
 var lookPath = exec.LookPath
 
 // startDesktop runs the window program and waits for it.
-func startDesktop(ctx context.Context, bin string, stdout, stderr io.Writer) int {
-	cmd := exec.CommandContext(ctx, bin)
+func startDesktop(ctx context.Context, bin string, args []string, stdout, stderr io.Writer) int {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	err := cmd.Run()
 	var ee *exec.ExitError

@@ -20,11 +20,11 @@ var lookPath = exec.LookPath
 // and SIGHUP this process gets, including one that came before the window
 // started, so that the window quits cleanly however early it is asked to.
 // The exit is the window's own: its status, or the signal that ended it.
-func startDesktop(ctx context.Context, bin string, stdout, stderr io.Writer) int {
+func startDesktop(ctx context.Context, bin string, args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	// Where the system offers it, the window is told to quit if this
 	// process dies without passing a signal on (SIGKILL): the signal

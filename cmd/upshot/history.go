@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"upshot/internal/core"
+
 	"upshot/internal/store"
 	"upshot/uploader"
 )
@@ -45,15 +47,15 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		*search = strings.Join(append([]string{*search}, rest...), " ")
 		*search = strings.TrimSpace(*search)
 	}
-	st, err := openStore(ctx)
+	c, err := core.OpenShared(ctx, core.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return exitFailed
 	}
-	defer st.Close()
-	entries, err := st.History(ctx, store.Query{Search: *search, Limit: *limit, IncludeDeleted: *all})
+	defer c.Close()
+	entries, err := c.History(ctx, store.Query{Search: *search, Limit: *limit, IncludeDeleted: *all})
 	if err != nil {
-		fmt.Fprintf(stderr, "upshot: read history: %v\n", err)
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return exitFailed
 	}
 	w := bufio.NewWriter(stdout)
@@ -123,19 +125,20 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	key := keys[0]
-	cfg, up, code := setup(*configPath, stderr)
-	if up == nil {
-		return code
-	}
-	st, err := openStore(ctx)
+	cfg, err := uploader.Load(*configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return exitFailed
+		return exitUsage
 	}
-	defer st.Close()
-	entry, known, err := st.FindByKey(ctx, key)
+	c, err := core.OpenShared(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr)})
 	if err != nil {
-		fmt.Fprintf(stderr, "upshot: read history: %v\n", err)
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return openExit(err)
+	}
+	defer c.Close()
+	_, known, err := c.Lookup(ctx, key)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return exitFailed
 	}
 	if !known && !*force {
@@ -154,16 +157,22 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitFailed
 		}
 	}
-	if err := up.Delete(ctx, key); err != nil {
+	if err := c.Delete(ctx, key, *force); err != nil {
 		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))
-		return exitFailed
-	}
-	if known {
-		if _, err := st.MarkDeleted(ctx, entry.ID, time.Now()); err != nil {
-			fmt.Fprintf(stderr, "upshot: deleted, but the history could not be updated: %v\n", err)
-			return exitFailed
+		if uploader.IsConfigError(err) {
+			return exitUsage
 		}
+		return exitFailed
 	}
 	fmt.Fprintf(stdout, "deleted %s\n", key)
 	return exitOK
+}
+
+// openExit is the exit code for a core that did not open: a store that
+// cannot be used is a failure, anything else (the settings) a usage error.
+func openExit(err error) int {
+	if isTrouble(err) {
+		return exitFailed
+	}
+	return exitUsage
 }

@@ -53,6 +53,8 @@ func commands() []command {
 		{"history", "[--json] [--search TEXT] [--limit N] [--deleted]", "list past uploads, newest first", runHistory},
 		{"delete", "[--config F] [--yes] [--force] KEY", "delete an uploaded object from the bucket", runDelete},
 		{"share", "[--config F] [--expires DUR] [--no-clipboard] KEY", "print an expiring link to a private object (at most 7 days)", runShare},
+		{"settings", "", "open the window on its settings", runSettings},
+		{"status", "[--json]", "say which Upshot runs the queue, and what it holds", runStatus},
 		{"cdn-setup", "[--config F] [--domain D]", "print the DNS, rewrite rule and caching for a custom domain", runCDNSetup},
 		{"version", "", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "upshot", version)

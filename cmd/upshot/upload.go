@@ -8,11 +8,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"upshot/internal/clipboard"
 	"upshot/internal/core"
+	"upshot/internal/instance"
 	"upshot/internal/store"
 	"upshot/uploader"
 )
@@ -57,120 +57,151 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	strip := cfg.Privacy.Strips() && !*keepMeta
-	send := func(ctx context.Context, path string) (uploadLine, uploader.Link, error) {
-		res, err := up.Upload(ctx, uploader.Request{Path: path, StripMetadata: strip})
-		return uploadLine{File: res.File, Key: res.Key, URL: res.URL, SHA1: res.SHA1, Size: res.Size,
-			Deduplicated: res.Deduplicated, LinkStatus: res.LinkStatus}, res.Link, err
-	}
-	// Uploads go into the history (and are recognised next time) when the
-	// data dir can hold it; without it they still work.
-	if st, err := openStore(ctx); err != nil {
+	bp := &batchPrinter{stdout: stdout, stderr: stderr, json: *asJSON, format: format, files: files,
+		results: make([]*core.Result, len(files)), code: exitOK}
+	dataDir := uploader.DataDir()
+	c, err := takeQueue(ctx, dataDir, cfg, stderr, files, *keepMeta, bp.result)
+	switch {
+	case errors.Is(err, errHandedOff):
+	case err != nil && ctx.Err() == nil && isTrouble(err):
+		// Uploads still work without the history, which then does not
+		// know them.
 		fmt.Fprintf(stderr, "upshot: warning: uploading without history: %s\n", oneLine(err))
-	} else {
-		defer st.Close()
-		svc := core.New(st, up, core.Options{StripMetadata: func(store.Job) bool { return strip }})
-		send = func(ctx context.Context, path string) (uploadLine, uploader.Link, error) {
-			e, link, err := svc.UploadNow(ctx, path, store.SourceCLI)
-			return uploadLine{File: path, Key: e.Key, URL: e.URL, SHA1: e.SHA1, Size: e.Size,
-				Deduplicated: e.Deduplicated, LinkStatus: e.LinkStatus}, link, err
+		strip := cfg.Privacy.Strips() && !*keepMeta
+		core.Batch(ctx, files, cfg.Transfer.Concurrency, func(ctx context.Context, path string) core.Result {
+			res, err := up.Upload(ctx, uploader.Request{Path: path, StripMetadata: strip})
+			return core.Result{Entry: store.Entry{File: path, Key: res.Key, URL: res.URL, SHA1: res.SHA1, Size: res.Size,
+				Deduplicated: res.Deduplicated, LinkStatus: res.LinkStatus}, Link: res.Link, Err: err}
+		}, bp.result)
+	case err != nil:
+		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))
+		return exitFailed
+	default:
+		c.Upload(ctx, files, store.SourceCLI, *keepMeta, bp.result)
+		c.Finish() // the files other commands handed over meanwhile
+		if err := c.Close(); err != nil {
+			fmt.Fprintf(stderr, "upshot: warning: %s\n", oneLine(err))
 		}
 	}
-	results := uploadAll(ctx, cancel, send, files, cfg.Transfer.Concurrency)
-
-	code = exitOK
-	var links []string
-	var fatal error
-	for i, ch := range results {
-		r := <-ch
-		switch {
-		case r.err == nil:
-			link := r.link.Format(format)
-			links = append(links, link)
-			if *asJSON {
-				r.line.Link = link
-				line, _ := json.Marshal(r.line)
-				fmt.Fprintf(stdout, "%s\n", line)
-			} else {
-				fmt.Fprintln(stdout, link)
-			}
-			if strings.HasPrefix(r.line.LinkStatus, "link broken") {
-				fmt.Fprintf(stderr, "upshot: warning: %s: uploaded, but %s\n", r.line.File, r.line.LinkStatus)
-			}
-		case uploader.IsConfigError(r.err) || errors.Is(r.err, uploader.ErrUnreachable):
-			// The same reason would repeat for every file: say it once.
-			if fatal == nil {
-				fatal = r.err
-				fmt.Fprintf(stderr, "upshot: %s\n", oneLine(r.err))
-			}
-			code = max(code, exitFailed)
-			if uploader.IsConfigError(r.err) {
-				code = exitUsage
-			}
-		case fatal != nil && errors.Is(r.err, context.Canceled):
-			// Stopped because of the fatal error above.
-		default:
-			msg := oneLine(r.err)
-			if !strings.Contains(msg, files[i]) {
-				msg = files[i] + ": " + msg
-			}
-			fmt.Fprintf(stderr, "upshot: %s\n", msg)
-			code = max(code, exitFailed)
-		}
-	}
-	if fatal != nil {
-		if n := len(files) - len(links); n > 1 {
-			fmt.Fprintf(stderr, "upshot: %d files were not uploaded\n", n)
-		}
-	}
-	if len(links) > 0 && !*noClip {
-		clip := clipboard.New(clipboard.Options{Persist: true})
-		if err := clip.WriteText(ctx, strings.Join(links, "\n")); err != nil {
-			fmt.Fprintf(stderr, "upshot: warning: the link is not on the clipboard: %s\n", oneLine(err))
-		}
-	}
-	return code
+	return bp.finish(ctx, !*noClip)
 }
 
-type uploadResult struct {
-	line uploadLine
-	link uploader.Link
-	err  error
+// errHandedOff says the files went to the process that runs the queue.
+var errHandedOff = errors.New("handed off")
+
+// takeQueue opens the queue for this upload, or, while the window or
+// another command runs it, hands it the files (then it returns
+// errHandedOff). A process that holds the queue but does not listen yet
+// (starting) or any more (finishing) is asked again for a few seconds.
+func takeQueue(ctx context.Context, dataDir string, cfg *uploader.Config, stderr io.Writer, files []string, keepMeta bool,
+	each func(int, core.Result)) (*core.Core, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := core.Open(ctx, core.Options{DataDir: dataDir, Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleUpload})
+		if !errors.Is(err, instance.ErrRunning) {
+			return c, err
+		}
+		err = core.Reach(dataDir).Upload(ctx, files, keepMeta, each)
+		if !errors.Is(err, core.ErrNotRunning) {
+			if err == nil {
+				err = errHandedOff
+			}
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("another Upshot holds the queue but does not answer: if it is an older version, quit it and try again")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
-// uploadAll uploads files, at most n at once, and returns one channel per
-// file, in order, each receiving that file's result. A configuration error
-// (bad key, missing bucket) or an unreachable endpoint cancels the rest.
-func uploadAll(ctx context.Context, cancel context.CancelCauseFunc, send func(context.Context, string) (uploadLine, uploader.Link, error), files []string, n int) []chan uploadResult {
-	out := make([]chan uploadResult, len(files))
-	for i := range out {
-		out[i] = make(chan uploadResult, 1)
+// isTrouble reports a store that cannot be used.
+func isTrouble(err error) bool {
+	var t *store.Trouble
+	return errors.As(err, &t)
+}
+
+// batchPrinter prints a batch's results in the order of the files, each
+// as soon as it and the ones before it are known.
+type batchPrinter struct {
+	stdout, stderr io.Writer
+	json           bool
+	format         uploader.Format
+	files          []string
+	results        []*core.Result
+	next           int
+	links          []string
+	fatal          bool
+	code           int
+}
+
+// result takes one file's result; calls come one at a time.
+func (p *batchPrinter) result(i int, r core.Result) {
+	p.results[i] = &r
+	for p.next < len(p.results) && p.results[p.next] != nil {
+		p.print(*p.results[p.next])
+		p.next++
 	}
-	sem := make(chan struct{}, max(n, 1))
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				out[i] <- uploadResult{err: context.Cause(ctx)}
-				return
-			}
-			defer func() { <-sem }()
-			if err := ctx.Err(); err != nil {
-				out[i] <- uploadResult{err: context.Cause(ctx)}
-				return
-			}
-			line, link, err := send(ctx, f)
-			if uploader.IsConfigError(err) || errors.Is(err, uploader.ErrUnreachable) {
-				cancel(context.Canceled)
-			}
-			out[i] <- uploadResult{line: line, link: link, err: err}
-		})
+}
+
+func (p *batchPrinter) print(r core.Result) {
+	switch {
+	case r.Err == nil:
+		link := r.Link.Format(p.format)
+		p.links = append(p.links, link)
+		if p.json {
+			e := r.Entry
+			line, _ := json.Marshal(uploadLine{File: r.File, Key: e.Key, URL: e.URL, Link: link, SHA1: e.SHA1, Size: e.Size,
+				Deduplicated: e.Deduplicated, LinkStatus: e.LinkStatus})
+			fmt.Fprintf(p.stdout, "%s\n", line)
+		} else {
+			fmt.Fprintln(p.stdout, link)
+		}
+		if strings.HasPrefix(r.Entry.LinkStatus, "link broken") {
+			fmt.Fprintf(p.stderr, "upshot: warning: %s: uploaded, but %s\n", r.File, r.Entry.LinkStatus)
+		}
+	case r.Stopped():
+		// Not tried, because of the fatal error printed once.
+		p.code = max(p.code, exitFailed)
+	case r.Fatal:
+		// The same reason would repeat for every file: say it once.
+		if !p.fatal {
+			p.fatal = true
+			fmt.Fprintf(p.stderr, "upshot: %s\n", oneLine(r.Err))
+		}
+		p.code = max(p.code, exitFailed)
+		if r.Config {
+			p.code = exitUsage
+		}
+	default:
+		msg := oneLine(r.Err)
+		if !strings.Contains(msg, r.File) {
+			msg = r.File + ": " + msg
+		}
+		fmt.Fprintf(p.stderr, "upshot: %s\n", msg)
+		p.code = max(p.code, exitFailed)
 	}
-	return out
+}
+
+// finish reports what was not uploaded, puts the links on the clipboard
+// and returns the exit code.
+func (p *batchPrinter) finish(ctx context.Context, clip bool) int {
+	if p.fatal {
+		if n := len(p.files) - len(p.links); n > 1 {
+			fmt.Fprintf(p.stderr, "upshot: %d files were not uploaded\n", n)
+		}
+	}
+	if len(p.links) > 0 && clip {
+		c := clipboard.New(clipboard.Options{Persist: true})
+		if err := c.WriteText(ctx, strings.Join(p.links, "\n")); err != nil {
+			fmt.Fprintf(p.stderr, "upshot: warning: the link is not on the clipboard: %s\n", oneLine(err))
+		}
+	}
+	return p.code
 }
 
 // setup loads the config and builds the uploader, printing any problem.
@@ -180,6 +211,17 @@ func setup(path string, stderr io.Writer) (*uploader.Config, *uploader.Uploader,
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
 		return nil, nil, exitUsage
 	}
+	up, err := uploader.New(cfg, uploaderOptions(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	return cfg, up, exitOK
+}
+
+// uploaderOptions are the uploader's options for a command: the data
+// folder, and on a terminal a notice for every retry.
+func uploaderOptions(stderr io.Writer) uploader.Options {
 	opts := uploader.Options{StateDir: uploader.DataDir(), Client: clientOptions()}
 	if isTerminal(stderr) {
 		// Someone is watching: say why nothing seems to happen.
@@ -189,22 +231,13 @@ func setup(path string, stderr io.Writer) (*uploader.Config, *uploader.Uploader,
 		}
 		opts.Policy = &p
 	}
-	up, err := uploader.New(cfg, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return nil, nil, exitUsage
-	}
-	return cfg, up, exitOK
+	return opts
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && isTerminalFd(f.Fd())
 }
 
 // retryReason is a short reason for a retry notice.

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
 	"upshot/internal/clipboard"
 	"upshot/internal/core"
-	"upshot/internal/store"
 	"upshot/uploader"
 	"upshot/watcher"
 )
@@ -41,48 +41,62 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	format, _ := uploader.ParseFormat(cfg.Output.Format)
-
-	q, err := core.OpenQueue(ctx, uploader.DataDir())
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
-		return exitFailed
-	}
-	defer q.Close()
-	st := q.Store
-	if q.Recovered > 0 {
-		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", q.Recovered)
-	}
-
 	p := &printer{out: stdout, errw: stderr, json: *asJSON, format: format}
 	if !*noClip {
 		p.clip = clipboard.New(clipboard.Options{Persist: true})
 	}
-	svc := core.New(st, up, core.Options{Concurrency: cfg.Transfer.Concurrency, OnEvent: p.event,
-		StripMetadata: core.StripRule(func() *uploader.Config { return cfg })})
-	// The queue runs until the watch ends: by a signal, or by a folder that
-	// cannot be watched.
+	c, err := core.Open(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleWatch, OnEvent: p.event})
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
+		return exitFailed
+	}
+	defer c.Close()
+	if c.Recovered > 0 {
+		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", c.Recovered)
+	}
+	// The queue runs until the watch ends: by a signal, or by a store that
+	// cannot be used.
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr error
 	wg.Go(func() {
-		runErr = svc.Run(runCtx)
-		cancel() // an unusable store ends the watch too
+		runErr = c.Run(runCtx)
+		cancel()
 	})
 	defer func() {
 		cancel()
 		wg.Wait()
 	}()
-	wait, err := svc.Watch(runCtx, folders, p.warn)
-	if err != nil {
+	if err := c.Watch(runCtx, folders, p.warn); err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitUsage
 	}
-	names := make([]string, len(folders))
-	for i, f := range folders {
-		names[i] = f.Dir
-	}
-	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", strings.Join(names, ", "))
-	wait()
+	wg.Go(func() {
+		c.FollowConfig(runCtx, cfg.Path, func(next *uploader.Config, err error) {
+			if err != nil {
+				p.warn(fmt.Errorf("the settings changed but cannot be used, so the previous ones stay: %w", err))
+				return
+			}
+			p.setFormat(next)
+			if len(dirs) > 0 || slices.EqualFunc(next.Watch, cfg.Watch, sameWatch) {
+				p.warn(fmt.Errorf("settings reloaded from %s", next.Path))
+				return
+			}
+			fs, err := watchFolders(next, nil)
+			if err == nil {
+				err = c.Watch(runCtx, fs, p.warn)
+			}
+			if err != nil {
+				p.warn(fmt.Errorf("settings reloaded from %s, but the new folders cannot be watched: %w", next.Path, err))
+				return
+			}
+			cfg = next
+			p.warn(fmt.Errorf("settings reloaded from %s; watching %s", next.Path, folderNames(fs)))
+		})
+	})
+	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", folderNames(folders))
+	c.Ready()
+	<-runCtx.Done()
 	cancel()
 	wg.Wait()
 	if runErr != nil {
@@ -90,6 +104,20 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// sameWatch compares two [[watch]] entries.
+func sameWatch(a, b uploader.Watch) bool {
+	return a.Dir == b.Dir && a.Poll == b.Poll && a.KeepMetadata == b.KeepMetadata && slices.Equal(a.Include, b.Include)
+}
+
+// folderNames lists the folders for a message.
+func folderNames(fs []watcher.Folder) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Dir
+	}
+	return strings.Join(names, ", ")
 }
 
 // watchFolders is the DIRs given, or the config's [[watch]] folders.
@@ -107,18 +135,13 @@ func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error)
 	return out, nil
 }
 
-// openStore opens the queue and history in the data dir, for reading.
-func openStore(ctx context.Context) (*store.Store, error) {
-	return core.OpenStore(ctx, uploader.DataDir())
-}
-
 // printer turns service events into output lines; safe for concurrent use.
 type printer struct {
 	mu       sync.Mutex
 	out      io.Writer
 	errw     io.Writer
 	json     bool
-	format   uploader.Format
+	format   uploader.Format // guarded by mu
 	clip     *clipboard.Clipboard
 	clipWarn bool
 }
@@ -126,8 +149,8 @@ type printer struct {
 func (p *printer) event(ev core.Event) {
 	switch ev.Kind {
 	case core.Done:
-		link := ev.Link.Format(p.format)
 		p.mu.Lock()
+		link := ev.Link.Format(p.format)
 		if p.json {
 			line, _ := json.Marshal(watchLine{uploadLine: uploadLine{File: ev.Entry.File, Key: ev.Entry.Key, URL: ev.Entry.URL, Link: link,
 				SHA1: ev.Entry.SHA1, Size: ev.Entry.Size, Deduplicated: ev.Entry.Deduplicated, LinkStatus: ev.Entry.LinkStatus},
@@ -163,4 +186,15 @@ func (p *printer) warn(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.errw, "upshot: %s\n", oneLine(err))
+}
+
+// setFormat follows the link format of new settings.
+func (p *printer) setFormat(cfg *uploader.Config) {
+	f, err := uploader.ParseFormat(cfg.Output.Format)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	p.format = f
+	p.mu.Unlock()
 }

@@ -88,8 +88,8 @@ type Event struct {
 	Paused  bool // PauseChanged
 }
 
-// Options tune a Service.
-type Options struct {
+// QueueOptions tune a Service.
+type QueueOptions struct {
 	// Concurrency bounds uploads at once; default 4.
 	Concurrency int
 	// OnEvent receives every event. It is called from the service's
@@ -109,7 +109,7 @@ type Options struct {
 // Service runs the queue. Its methods are safe for concurrent use.
 type Service struct {
 	st   jobStore
-	opts Options
+	opts QueueOptions
 
 	upMu sync.RWMutex
 	up   fileUploader // replaced by SetUploader when settings change
@@ -126,8 +126,8 @@ type Service struct {
 	unusable   context.CancelCauseFunc // ends Run when the store cannot be used at all
 }
 
-// New makes a Service; call Run to start its workers.
-func New(st jobStore, up fileUploader, opts Options) *Service {
+// NewService makes a Service; call Run to start its workers.
+func NewService(st jobStore, up fileUploader, opts QueueOptions) *Service {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = uploader.DefaultConcurrency
 	}
@@ -383,7 +383,7 @@ func (s *Service) idle(ctx context.Context, paused, failed bool) {
 // process uploads one claimed job and records the outcome.
 func (s *Service) process(ctx context.Context, job store.Job) {
 	s.emit(Event{Kind: Started, Job: job})
-	entry, link, err := s.upload(ctx, job)
+	entry, link, err := s.upload(ctx, job, s.opts.StripMetadata(job))
 	// Recording the outcome must not be cut short by shutdown.
 	rec := context.WithoutCancel(ctx)
 	switch {
@@ -438,7 +438,7 @@ func isFinal(err error) bool {
 
 // upload does one job: prepare (hash), skip content already uploaded, send,
 // and complete the job with its history entry.
-func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploader.Link, error) {
+func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (store.Entry, uploader.Link, error) {
 	var last atomic.Int64 // unix nanos of the last progress event
 	req := uploader.Request{Path: job.Path, Progress: func(sent, total int64) {
 		// Throttled: a progress bar needs no more than ~10 updates a second.
@@ -447,7 +447,7 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 		if (now-prev >= int64(100*time.Millisecond) || sent == total) && last.CompareAndSwap(prev, now) {
 			s.emit(Event{Kind: Progress, Job: job, Sent: sent, Total: total})
 		}
-	}, StripMetadata: s.opts.StripMetadata(job)}
+	}, StripMetadata: strip}
 	up := s.uploader()
 	p, err := up.Prepare(ctx, req)
 	if err != nil {
@@ -493,25 +493,31 @@ func (s *Service) upload(ctx context.Context, job store.Job) (store.Entry, uploa
 	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, nil
 }
 
-// UploadNow uploads one file at once, outside the queue's workers, for the
-// command line: the job and its history entry are recorded as for any
-// other source, but a failure is reported to the caller and the job is
-// rejected rather than retried later behind the user's back.
-func (s *Service) UploadNow(ctx context.Context, path string, src store.Source) (store.Entry, uploader.Link, error) {
+// UploadNow uploads one file at once, outside the queue's workers, for a
+// batch (the command line): the job and its history entry are recorded as
+// for any other source, and Started and Done are reported, but a failure
+// is returned to the caller and the job is rejected rather than retried
+// later behind the user's back. keepMetadata keeps a photo's metadata
+// whatever the settings say.
+func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, keepMetadata bool) (store.Entry, uploader.Link, error) {
+	start := s.opts.Now()
 	size, mod := statFile(path)
 	job, err := s.st.Begin(ctx, path, size, mod, src)
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("record %s: %w", path, err)
+		return store.Entry{}, uploader.Link{}, fmt.Errorf("record %s: %w", path, store.Diagnose(err, s.st.Path()))
 	}
-	entry, link, err := s.upload(ctx, job)
+	s.emit(Event{Kind: Started, Job: job})
+	entry, link, err := s.upload(ctx, job, !keepMetadata && s.opts.StripMetadata(job))
 	if err != nil {
 		reason := err.Error()
 		if ctx.Err() != nil {
 			reason = "not uploaded: " + context.Cause(ctx).Error()
 		}
 		_ = s.st.Reject(context.WithoutCancel(ctx), job.ID, reason)
+		s.emit(Event{Kind: Rejected, Job: job, Err: err})
 		return store.Entry{}, uploader.Link{}, err
 	}
+	s.emit(Event{Kind: Done, Job: job, Entry: entry, Link: link, Latency: s.opts.Now().Sub(start)})
 	return entry, link, nil
 }
 

@@ -43,9 +43,9 @@ const (
 	b2Like                                // the B2-like proxy: 501 to conditional writes, versions kept
 )
 
-func newEnv(t *testing.T, opts Options) *env { return newEnvOn(t, opts, conditionalWrites) }
+func newEnv(t *testing.T, opts QueueOptions) *env { return newEnvOn(t, opts, conditionalWrites) }
 
-func newEnvOn(t *testing.T, opts Options, kind endpointKind) *env {
+func newEnvOn(t *testing.T, opts QueueOptions, kind endpointKind) *env {
 	t.Helper()
 	e := &env{events: make(chan Event, 10000)}
 	e.srv = s3test.Start(t, s3test.Options{Versioning: kind == b2Like})
@@ -63,7 +63,7 @@ func newEnvOn(t *testing.T, opts Options, kind endpointKind) *env {
 	}
 	t.Cleanup(func() { e.st.Close() })
 	opts.OnEvent = func(ev Event) { e.events <- ev }
-	e.svc = New(e.st, e.up, opts)
+	e.svc = NewService(e.st, e.up, opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { e.svc.Run(ctx) })
@@ -125,7 +125,7 @@ func TestQueueUploadsEachOnce(t *testing.T) {
 }
 
 func testQueueUploadsEachOnce(t *testing.T, kind endpointKind) {
-	e := newEnvOn(t, Options{Concurrency: 4}, kind)
+	e := newEnvOn(t, QueueOptions{Concurrency: 4}, kind)
 	paths := writeFiles(t, t.TempDir(), 50)
 	for _, p := range paths {
 		if _, err := e.svc.Add(t.Context(), p, store.SourceWatch, time.Now()); err != nil {
@@ -149,7 +149,7 @@ func testQueueUploadsEachOnce(t *testing.T, kind endpointKind) {
 }
 
 func TestKnownContentIsNotUploadedAgain(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, QueueOptions{})
 	dir := t.TempDir()
 	p := writeFiles(t, dir, 1)[0]
 	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
@@ -180,7 +180,7 @@ func TestKnownContentIsNotUploadedAgain(t *testing.T) {
 // HEAD before its link is given again; an object deleted outside Upshot
 // is uploaded again rather than answered with a dead link.
 func TestHistoryIsConfirmed(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, QueueOptions{})
 	p := writeFiles(t, t.TempDir(), 1)[0]
 	e.svc.Add(t.Context(), p, store.SourceWatch, time.Time{})
 	first := e.await(t, 1)[p]
@@ -215,7 +215,7 @@ func TestHistoryIsConfirmed(t *testing.T) {
 }
 
 func TestOutageRetriesWithoutUser(t *testing.T) {
-	e := newEnv(t, Options{Concurrency: 2, Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
+	e := newEnv(t, QueueOptions{Concurrency: 2, Backoff: func(int) time.Duration { return 200 * time.Millisecond }})
 	if err := e.srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestOutageRetriesWithoutUser(t *testing.T) {
 }
 
 func TestVanishedFileIsRejected(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, QueueOptions{})
 	p := filepath.Join(t.TempDir(), "gone.png")
 	e.svc.Add(t.Context(), p, store.SourceDrop, time.Time{})
 	ev := e.await(t, 1)[p]
@@ -260,7 +260,7 @@ func TestVanishedFileIsRejected(t *testing.T) {
 }
 
 func TestPauseHoldsTheQueue(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, QueueOptions{})
 	if err := e.svc.SetPaused(t.Context(), true); err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func photoWithGPS(t *testing.T) []byte {
 }
 
 func TestMetadataStrippedAndDeduped(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, QueueOptions{})
 	photo := photoWithGPS(t)
 	p := filepath.Join(t.TempDir(), "holiday.jpg")
 	os.WriteFile(p, photo, 0o644)

@@ -37,7 +37,7 @@ func ExpandHome(p string) string {
 	return p
 }
 
-// StripRule is Options.StripMetadata for a config: a job's photo loses its
+// StripRule is QueueOptions.StripMetadata for a config: a job's photo loses its
 // metadata unless that is turned off globally or for the watched folder the
 // file is in. cfg is called per job, so a caller whose settings change
 // (the window) hands over the current ones.

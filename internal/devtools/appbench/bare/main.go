@@ -1,6 +1,6 @@
 // Command bare shows a bare Fyne window, the yardstick for the app's
 // memory and start-up benchmarks: it prints "shown <ms>" when the window
-// is up, like upshot with UPSHOT_TEST_REPORT=1.
+// is up.
 package main
 
 import (
