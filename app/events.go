@@ -26,6 +26,10 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 		case core.Done:
 			done = append(done, ev)
 			u.thumbs.want(ev.Entry)
+		case core.LinkChecked:
+			if strings.HasPrefix(ev.Entry.LinkStatus, "link broken") {
+				u.sendNotification("The link to "+filepath.Base(ev.Entry.File)+" does not work", ev.Entry.LinkStatus)
+			}
 		case core.Failed, core.Rejected:
 			// One notification per job, however often it fails.
 			if !u.notified[ev.Job.ID] {

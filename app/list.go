@@ -195,6 +195,11 @@ func (m *historyModel) apply(ev core.Event) (changed bool) {
 			m.rows = slices.Insert(m.rows, i, e)
 			changed = true
 		}
+	case core.LinkChecked:
+		if i := slices.IndexFunc(m.rows, func(r store.Entry) bool { return r.ID == ev.Entry.ID }); i >= 0 {
+			m.rows[i].LinkStatus = ev.Entry.LinkStatus
+			changed = true
+		}
 	}
 	return changed
 }

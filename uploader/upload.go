@@ -146,14 +146,20 @@ type localFile struct {
 // different, uploads with server-verified SHA1 and Content-MD5, confirms the
 // stored object with a HEAD, and returns its link. An identical object
 // already at the key is reused. Errors are *Error values with advice.
-// It is [Uploader.Prepare] followed by [Uploader.Send].
+// It is [Uploader.Prepare] followed by [Uploader.Send] and
+// [Uploader.CheckLink].
 func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
 	p, err := u.Prepare(ctx, req)
 	if err != nil {
 		return Result{}, err
 	}
 	defer p.Close()
-	return u.Send(ctx, p)
+	res, err := u.Send(ctx, p)
+	if err != nil {
+		return Result{}, err
+	}
+	res.LinkStatus = u.CheckLink(ctx, res.URL, res.Size, res.SHA1)
+	return res, nil
 }
 
 // Prepared is a file opened, hashed and sniffed, ready to send. A caller
@@ -270,10 +276,19 @@ func (u *Uploader) Send(ctx context.Context, p *Prepared) (Result, error) {
 	}
 	res.Link = Link{URL: u.ObjectURL(ctx, res.Key), Name: lf.name, ContentType: lf.contentType}
 	res.URL = res.Link.URL
-	if u.target.ShouldVerifyLinks() {
-		res.LinkStatus = u.VerifyLink(ctx, res.URL, lf.size, lf.dig.whole.SHA1Hex())
-	}
 	return res, nil
+}
+
+// CheckLink fetches a new link and compares it with the upload (see
+// [Uploader.VerifyLink]) when the settings ask for that (verify_links,
+// on by default with a custom domain); otherwise it returns "". It is kept
+// apart from Send so that the link can be handed out as soon as the
+// server has confirmed the upload, and checked afterwards.
+func (u *Uploader) CheckLink(ctx context.Context, url string, size int64, sha1hex string) string {
+	if !u.target.ShouldVerifyLinks() {
+		return ""
+	}
+	return u.VerifyLink(ctx, url, size, sha1hex)
 }
 
 // open opens, hashes and sniffs the file. The caller closes f.

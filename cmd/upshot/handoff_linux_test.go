@@ -202,3 +202,45 @@ func TestDeleteCommand(t *testing.T) {
 		t.Fatalf("--force on an unknown key: exit %d, %q", code, errs)
 	}
 }
+
+// TestWatchLinkCheckedAfterward: the link goes out as soon as the server
+// has the file; a link that then turns out broken is reported afterwards,
+// on stderr, in a later JSON line and in the history.
+func TestWatchLinkCheckedAfterward(t *testing.T) {
+	w := newWatchEnv(t, "")
+	body, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens on port 9: the custom domain is down.
+	withCDN := strings.Replace(string(body), "[transfer]", "url_template = \"http://127.0.0.1:9/{key}\"\n[transfer]", 1)
+	if err := os.WriteFile(w.config, []byte(withCDN), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := w.start(t, w.dir)
+	if err := os.WriteFile(filepath.Join(w.dir, "cdn-down.png"), []byte("a picture behind a broken domain"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var first, later watchLine
+	for _, l := range []*watchLine{&first, &later} {
+		select {
+		case *l = <-p.lines:
+		case <-p.done:
+			t.Fatal("upshot watch exited")
+		case <-time.After(5 * time.Minute): // a hang guard
+			t.Fatal("no line")
+		}
+	}
+	if first.Event != "" || first.Link != "http://127.0.0.1:9/cdn-down.png" || first.LinkStatus != "" {
+		t.Fatalf("first line %+v", first)
+	}
+	if later.Event != "link broken" || later.Key != "cdn-down.png" || !strings.HasPrefix(later.LinkStatus, "link broken") {
+		t.Fatalf("later line %+v", later)
+	}
+	p.expectErr(t, "cdn-down.png: uploaded, but link broken")
+	p.stop(t)
+	_, out, _, _ := runBin(t, nil, w.env, "history", "--json")
+	if !strings.Contains(out, `"link_status":"link broken`) {
+		t.Fatalf("history %q", out)
+	}
+}

@@ -16,10 +16,12 @@ import (
 	"upshot/watcher"
 )
 
-// watchLine is one line of "upshot watch --json".
+// watchLine is one line of "upshot watch --json": an upload, or (Event
+// "link broken") the later news that an upload's link does not work.
 type watchLine struct {
 	uploadLine
 	LatencyMS float64 `json:"latency_ms"`
+	Event     string  `json:"event,omitempty"`
 }
 
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -169,6 +171,20 @@ func (p *printer) event(ev core.Event) {
 				}
 				p.mu.Unlock()
 			}
+		}
+	case core.LinkChecked:
+		if !strings.HasPrefix(ev.Entry.LinkStatus, "link broken") {
+			return
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		fmt.Fprintf(p.errw, "upshot: warning: %s: uploaded, but %s\n", ev.Entry.File, ev.Entry.LinkStatus)
+		if p.json {
+			// A later line for the same file: the link went out, and
+			// turned out not to work.
+			line, _ := json.Marshal(watchLine{uploadLine: uploadLine{File: ev.Entry.File, Key: ev.Entry.Key, URL: ev.Entry.URL,
+				SHA1: ev.Entry.SHA1, Size: ev.Entry.Size, LinkStatus: ev.Entry.LinkStatus}, Event: "link broken"})
+			fmt.Fprintf(p.out, "%s\n", line)
 		}
 	case core.Failed:
 		p.mu.Lock()

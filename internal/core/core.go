@@ -475,6 +475,8 @@ func (unconfigured) Confirm(context.Context, string, *uploader.Prepared) (bool, 
 	return false, ErrNotConfigured
 }
 
+func (unconfigured) CheckLink(context.Context, string, int64, string) string { return "" }
+
 // absPaths makes paths absolute, for a process whose folder differs.
 func absPaths(paths []string) []string {
 	out := make([]string, len(paths))

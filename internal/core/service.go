@@ -24,6 +24,7 @@ type jobStore interface {
 	Begin(ctx context.Context, path string, size int64, mod time.Time, src store.Source) (store.Job, error)
 	Claim(ctx context.Context, now time.Time) (store.Job, bool, error)
 	Complete(ctx context.Context, jobID int64, e store.Entry) (store.Entry, error)
+	SetLinkStatus(ctx context.Context, entryID int64, status string) error
 	Fail(ctx context.Context, jobID int64, errText string, retryAt time.Time) error
 	Reject(ctx context.Context, jobID int64, reason string) error
 	Release(ctx context.Context, jobID int64) error
@@ -45,6 +46,7 @@ type fileUploader interface {
 	Prepare(ctx context.Context, req uploader.Request) (*uploader.Prepared, error)
 	Send(ctx context.Context, p *uploader.Prepared) (uploader.Result, error)
 	Confirm(ctx context.Context, key string, p *uploader.Prepared) (bool, error)
+	CheckLink(ctx context.Context, url string, size int64, sha1hex string) string
 }
 
 var (
@@ -66,9 +68,10 @@ const (
 	PauseChanged                    // Paused says the new state
 	StoreFailed                     // the queue and history cannot be used; Err is a *store.Trouble
 	StoreRecovered                  // after StoreFailed: the store works again
+	LinkChecked                     // after Done: the new link was fetched; Entry.LinkStatus says how it went
 )
 
-var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused", "store failed", "store recovered"}
+var kindNames = [...]string{"queued", "started", "progress", "done", "failed", "rejected", "paused", "store failed", "store recovered", "link checked"}
 
 func (k EventKind) String() string { return kindNames[k] }
 
@@ -76,8 +79,8 @@ func (k EventKind) String() string { return kindNames[k] }
 type Event struct {
 	Kind    EventKind
 	Job     store.Job
-	Entry   store.Entry   // Done
-	Link    uploader.Link // Done
+	Entry   store.Entry   // Done, LinkChecked
+	Link    uploader.Link // Done, LinkChecked
 	Sent    int64         // Progress
 	Total   int64         // Progress
 	Err     error         // Failed, Rejected
@@ -383,7 +386,7 @@ func (s *Service) idle(ctx context.Context, paused, failed bool) {
 // process uploads one claimed job and records the outcome.
 func (s *Service) process(ctx context.Context, job store.Job) {
 	s.emit(Event{Kind: Started, Job: job})
-	entry, link, err := s.upload(ctx, job, s.opts.StripMetadata(job))
+	entry, link, sent, err := s.upload(ctx, job, s.opts.StripMetadata(job))
 	// Recording the outcome must not be cut short by shutdown.
 	rec := context.WithoutCancel(ctx)
 	switch {
@@ -397,6 +400,9 @@ func (s *Service) process(ctx context.Context, job store.Job) {
 			ev.Latency = s.opts.Now().Sub(ready)
 		}
 		s.emit(ev)
+		if sent {
+			s.checkLink(ctx, job, entry, link)
+		}
 	case ctx.Err() != nil:
 		// Shutting down: back to the queue, not counted as a failure. If
 		// the store does not take it, the next start's Recover does.
@@ -410,6 +416,22 @@ func (s *Service) process(ctx context.Context, job store.Job) {
 		s.record(ctx, job.ID, s.st.Fail(rec, job.ID, err.Error(), at))
 		s.emit(Event{Kind: Failed, Job: job, Err: err, RetryAt: at})
 	}
+}
+
+// checkLink fetches a new link, once it is out (Done), when the settings
+// ask for that; the outcome goes into the history and a LinkChecked event.
+// It returns the entry with its LinkStatus.
+func (s *Service) checkLink(ctx context.Context, job store.Job, e store.Entry, link uploader.Link) store.Entry {
+	status := s.uploader().CheckLink(ctx, e.URL, e.Size, e.SHA1)
+	if status == "" || ctx.Err() != nil {
+		return e
+	}
+	e.LinkStatus = status
+	if err := s.st.SetLinkStatus(context.WithoutCancel(ctx), e.ID, status); err != nil {
+		s.storeResult(ctx, err)
+	}
+	s.emit(Event{Kind: LinkChecked, Job: job, Entry: e, Link: link})
+	return e
 }
 
 // record notes whether the store took a job's outcome; a job it did not
@@ -437,8 +459,9 @@ func isFinal(err error) bool {
 }
 
 // upload does one job: prepare (hash), skip content already uploaded, send,
-// and complete the job with its history entry.
-func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (store.Entry, uploader.Link, error) {
+// and complete the job with its history entry. sent says the object was
+// written now, rather than found in the history.
+func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (_ store.Entry, _ uploader.Link, sent bool, _ error) {
 	var last atomic.Int64 // unix nanos of the last progress event
 	req := uploader.Request{Path: job.Path, Progress: func(sent, total int64) {
 		// Throttled: a progress bar needs no more than ~10 updates a second.
@@ -451,7 +474,7 @@ func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (store.
 	up := s.uploader()
 	p, err := up.Prepare(ctx, req)
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, err
+		return store.Entry{}, uploader.Link{}, false, err
 	}
 	defer p.Close()
 	name := p.Name()
@@ -463,14 +486,14 @@ func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (store.
 		prev, found, err = s.st.FindByContent(ctx, p.OriginalSHA1(), p.OriginalSize())
 	}
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("look up history: %w", err)
+		return store.Entry{}, uploader.Link{}, false, fmt.Errorf("look up history: %w", err)
 	}
 	if found {
 		// The history says where it went; the bucket has the last word
 		// (the object may have been deleted outside Upshot).
 		still, err := up.Confirm(ctx, prev.Key, p)
 		if err != nil {
-			return store.Entry{}, uploader.Link{}, err
+			return store.Entry{}, uploader.Link{}, false, err
 		}
 		found = still
 	}
@@ -482,22 +505,23 @@ func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (store.
 	} else {
 		res, err := up.Send(ctx, p)
 		if err != nil {
-			return store.Entry{}, uploader.Link{}, err
+			return store.Entry{}, uploader.Link{}, false, err
 		}
 		e.Key, e.URL, e.Deduplicated, e.LinkStatus = res.Key, res.URL, res.Deduplicated, res.LinkStatus
 	}
 	e, err = s.st.Complete(context.WithoutCancel(ctx), job.ID, e)
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("%s is in the bucket as %s, but %w", job.Path, e.Key, store.Diagnose(err, s.st.Path()))
+		return store.Entry{}, uploader.Link{}, false, fmt.Errorf("%s is in the bucket as %s, but %w", job.Path, e.Key, store.Diagnose(err, s.st.Path()))
 	}
-	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, nil
+	return e, uploader.Link{URL: e.URL, Name: name, ContentType: e.ContentType}, !found, nil
 }
 
 // UploadNow uploads one file at once, outside the queue's workers, for a
 // batch (the command line): the job and its history entry are recorded as
 // for any other source, and Started and Done are reported, but a failure
 // is returned to the caller and the job is rejected rather than retried
-// later behind the user's back. keepMetadata keeps a photo's metadata
+// later behind the user's back. It returns after the link check, if the
+// settings ask for one. keepMetadata keeps a photo's metadata
 // whatever the settings say.
 func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, keepMetadata bool) (store.Entry, uploader.Link, error) {
 	start := s.opts.Now()
@@ -507,7 +531,7 @@ func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, 
 		return store.Entry{}, uploader.Link{}, fmt.Errorf("record %s: %w", path, store.Diagnose(err, s.st.Path()))
 	}
 	s.emit(Event{Kind: Started, Job: job})
-	entry, link, err := s.upload(ctx, job, !keepMetadata && s.opts.StripMetadata(job))
+	entry, link, sent, err := s.upload(ctx, job, !keepMetadata && s.opts.StripMetadata(job))
 	if err != nil {
 		reason := err.Error()
 		if ctx.Err() != nil {
@@ -518,6 +542,9 @@ func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, 
 		return store.Entry{}, uploader.Link{}, err
 	}
 	s.emit(Event{Kind: Done, Job: job, Entry: entry, Link: link, Latency: s.opts.Now().Sub(start)})
+	if sent {
+		entry = s.checkLink(ctx, job, entry, link)
+	}
 	return entry, link, nil
 }
 
