@@ -110,25 +110,7 @@ func (u *Uploader) Delete(ctx context.Context, key string) error {
 	if err := u.deleteKey(ctx, key); err != nil {
 		return err
 	}
-	var versions []string
-	err := u.policy.Do(ctx, "list versions of "+key, func(ctx context.Context) error {
-		out, err := u.store.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &u.target.Bucket, Prefix: &key})
-		if err != nil {
-			return err
-		}
-		versions = versions[:0]
-		for _, v := range out.Versions {
-			if aws.ToString(v.Key) == key && aws.ToString(v.VersionId) != "" && aws.ToString(v.VersionId) != "null" {
-				versions = append(versions, aws.ToString(v.VersionId))
-			}
-		}
-		for _, m := range out.DeleteMarkers {
-			if aws.ToString(m.Key) == key && aws.ToString(m.VersionId) != "" && aws.ToString(m.VersionId) != "null" {
-				versions = append(versions, aws.ToString(m.VersionId))
-			}
-		}
-		return nil
-	})
+	versions, err := u.listVersions(ctx, key)
 	if err != nil {
 		// Listing needs listFiles; without it the current version is gone
 		// from links but older ones may remain.
@@ -136,12 +118,11 @@ func (u *Uploader) Delete(ctx context.Context, key string) error {
 			Advice: "give the key listFiles and deleteFiles, or remove old versions in the bucket's settings"}
 	}
 	for _, v := range versions {
-		err := u.policy.Do(ctx, "delete "+key, func(ctx context.Context) error {
-			_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key, VersionId: aws.String(v)})
+		if v.id == "" || v.id == "null" {
+			continue
+		}
+		if err := u.deleteVersion(ctx, key, v.id); err != nil {
 			return err
-		})
-		if err != nil {
-			return u.target.explain("delete an older version of", key, err)
 		}
 	}
 	return nil

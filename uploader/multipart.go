@@ -28,25 +28,23 @@ func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, 
 	want := u.writeHeaders()
 	err := u.withHeaderFallback("start upload", key, writeHeaders{checksum: want.checksum}, func(h writeHeaders) error {
 		useChecksum = h.checksum
-		return u.policy.Do(ctx, "start upload "+key, func(ctx context.Context) error {
-			in := &s3.CreateMultipartUploadInput{
-				Bucket:      &u.target.Bucket,
-				Key:         &key,
-				ContentType: &lf.contentType,
-				Metadata:    map[string]string{"sha1": lf.dig.whole.SHA1Hex()},
-			}
-			if u.target.CacheControl != "" {
-				in.CacheControl = &u.target.CacheControl
-			}
-			if h.checksum {
-				in.ChecksumAlgorithm = types.ChecksumAlgorithmSha1
-			}
-			out, err := u.store.CreateMultipartUpload(ctx, in)
-			if err == nil {
-				uploadID = aws.ToString(out.UploadId)
-			}
-			return err
-		})
+		in := &s3.CreateMultipartUploadInput{
+			Bucket:      &u.target.Bucket,
+			Key:         &key,
+			ContentType: &lf.contentType,
+			Metadata:    map[string]string{"sha1": lf.dig.whole.SHA1Hex()},
+		}
+		if u.target.CacheControl != "" {
+			in.CacheControl = &u.target.CacheControl
+		}
+		if h.checksum {
+			in.ChecksumAlgorithm = types.ChecksumAlgorithmSha1
+		}
+		out, err := u.store.CreateMultipartUpload(ctx, in)
+		if err == nil {
+			uploadID = aws.ToString(out.UploadId)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -56,22 +54,20 @@ func (u *Uploader) putMultipart(ctx context.Context, lf *localFile, key string, 
 	completed, err := u.uploadParts(ctx, lf, key, uploadID, useChecksum, progress)
 	if err == nil {
 		complete := func(h writeHeaders) error {
-			return u.policy.Do(ctx, "finish upload "+key, func(ctx context.Context) error {
-				in := &s3.CompleteMultipartUploadInput{
-					Bucket:          &u.target.Bucket,
-					Key:             &key,
-					UploadId:        &uploadID,
-					MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
-				}
-				if h.conditional {
-					in.IfNoneMatch = aws.String("*")
-				}
-				out, err := u.store.CompleteMultipartUpload(ctx, in)
-				if err == nil {
-					vid = out.VersionId
-				}
-				return err
-			})
+			in := &s3.CompleteMultipartUploadInput{
+				Bucket:          &u.target.Bucket,
+				Key:             &key,
+				UploadId:        &uploadID,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+			}
+			if h.conditional {
+				in.IfNoneMatch = aws.String("*")
+			}
+			out, err := u.store.CompleteMultipartUpload(ctx, in)
+			if err == nil {
+				vid = out.VersionId
+			}
+			return err
 		}
 		err = u.withHeaderFallback("finish upload", key, writeHeaders{conditional: want.conditional}, complete)
 		if errors.Is(err, errNoConditional) {
@@ -104,29 +100,25 @@ func (u *Uploader) uploadParts(ctx context.Context, lf *localFile, key, uploadID
 		num := int32(i + 1)
 		off := int64(i) * lf.partSize
 		g.Go(func() error {
-			err := u.policy.Do(gctx, fmt.Sprintf("upload part %d of %s", num, key), func(ctx context.Context) error {
-				in := &s3.UploadPartInput{
-					Bucket:        &u.target.Bucket,
-					Key:           &key,
-					UploadId:      &uploadID,
-					PartNumber:    &num,
-					Body:          newProgressReader(io.NewSectionReader(lf.r, off, p.Size), &sent, lf.size, progress),
-					ContentLength: aws.Int64(p.Size),
-					ContentMD5:    aws.String(p.MD5Base64()),
-				}
-				if useChecksum {
-					in.ChecksumSHA1 = aws.String(p.SHA1Base64())
-				}
-				out, err := u.store.UploadPart(ctx, in)
-				if err != nil {
-					return err
-				}
+			in := &s3.UploadPartInput{
+				Bucket:        &u.target.Bucket,
+				Key:           &key,
+				UploadId:      &uploadID,
+				PartNumber:    &num,
+				Body:          newProgressReader(io.NewSectionReader(lf.r, off, p.Size), &sent, lf.size, progress),
+				ContentLength: aws.Int64(p.Size),
+				ContentMD5:    aws.String(p.MD5Base64()),
+			}
+			if useChecksum {
+				in.ChecksumSHA1 = aws.String(p.SHA1Base64())
+			}
+			out, err := u.store.UploadPart(gctx, in)
+			if err == nil {
 				completed[num-1] = types.CompletedPart{PartNumber: &num, ETag: out.ETag}
 				if useChecksum {
 					completed[num-1].ChecksumSHA1 = aws.String(p.SHA1Base64())
 				}
-				return nil
-			})
+			}
 			return u.target.explain(fmt.Sprintf("upload part %d of", num), key, err)
 		})
 	}

@@ -202,12 +202,7 @@ func (u *Uploader) listVersions(ctx context.Context, key string) ([]objectVersio
 	var versions, markers []objectVersion
 	in := &s3.ListObjectVersionsInput{Bucket: &u.target.Bucket, Prefix: &key}
 	for {
-		var out *s3.ListObjectVersionsOutput
-		err := u.policy.Do(ctx, "list versions of "+key, func(ctx context.Context) error {
-			var err error
-			out, err = u.store.ListObjectVersions(ctx, in)
-			return err
-		})
+		out, err := u.store.ListObjectVersions(ctx, in)
 		if err != nil {
 			return nil, u.target.explainList(key, err)
 		}
@@ -254,10 +249,7 @@ func (t Target) explainList(key string, err error) error {
 // deleteVersion deletes one version of key; one that is already gone is
 // not an error.
 func (u *Uploader) deleteVersion(ctx context.Context, key, vid string) error {
-	err := u.policy.Do(ctx, "delete a version of "+key, func(ctx context.Context) error {
-		_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key, VersionId: &vid})
-		return err
-	})
+	_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key, VersionId: &vid})
 	if code, _, status := apiDetails(err); status == 404 || code == "NoSuchVersion" || code == "NoSuchKey" {
 		return nil
 	}

@@ -116,13 +116,11 @@ func (u *Uploader) probeWrites(ctx context.Context) (r probeResult, err error) {
 	// The probe object exists now: a conditional write must be refused.
 	if u.caps.get(u.target).ConditionalPut != capUnsupported {
 		err := u.withHeaderFallback("write a probe object", key, writeHeaders{conditional: true}, func(h writeHeaders) error {
-			return u.policy.Do(ctx, "probe "+key, func(ctx context.Context) error {
-				out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, io.NewSectionReader(lf.r, 0, lf.size)))
-				if err == nil {
-					written = append(written, out.VersionId)
-				}
-				return err
-			})
+			out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, io.NewSectionReader(lf.r, 0, lf.size)))
+			if err == nil {
+				written = append(written, out.VersionId)
+			}
+			return err
 		})
 		switch {
 		case errors.Is(err, errExists), errors.Is(err, errNoConditional):
@@ -161,11 +159,8 @@ func (u *Uploader) deleteProbe(ctx context.Context, key string, written []*strin
 	return errors.Join(errs...)
 }
 
-// deleteKey deletes one object, retried per the policy.
+// deleteKey deletes one object.
 func (u *Uploader) deleteKey(ctx context.Context, key string) error {
-	err := u.policy.Do(ctx, "delete "+key, func(ctx context.Context) error {
-		_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key})
-		return err
-	})
+	_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key})
 	return u.target.explain("delete", key, err)
 }

@@ -55,7 +55,6 @@ type Uploader struct {
 	http      *http.Client
 	presign   *s3.PresignClient
 	tmpl      *KeyTemplate
-	policy    Policy
 	caps      *capsStore
 	now       func() time.Time
 	probeOnce onceErr
@@ -74,18 +73,20 @@ func New(cfg *Config, opts Options) (*Uploader, error) {
 		}
 	}
 	client := newS3Client(cfg.Target, hc)
+	policy := DefaultPolicy
+	if opts.Policy != nil {
+		policy = *opts.Policy
+	}
 	u := &Uploader{
 		target:   cfg.Target,
 		transfer: cfg.Transfer,
-		store:    withLimit(client, cfg.Transfer.Concurrency),
-		http:     hc,
-		presign:  s3.NewPresignClient(client),
-		tmpl:     tmpl,
-		policy:   DefaultPolicy,
-		now:      time.Now,
-	}
-	if opts.Policy != nil {
-		u.policy = *opts.Policy
+		// Every request is retried by the policy, and files and parts
+		// share one bound on requests in flight.
+		store:   withRetry(withLimit(client, cfg.Transfer.Concurrency), policy),
+		http:    hc,
+		presign: s3.NewPresignClient(client),
+		tmpl:    tmpl,
+		now:     time.Now,
 	}
 	if opts.Now != nil {
 		u.now = opts.Now
@@ -551,32 +552,21 @@ func (u *Uploader) putInput(lf *localFile, key string, h writeHeaders, body io.R
 	return in
 }
 
-// putSingle sends the file in one PUT, retried per the policy, and returns
-// the version ID the store gave it (nil when it keeps no versions). It
-// returns errExists when If-None-Match found the key taken, or when a
-// resend found something at the key, and errNoConditional when the
-// endpoint refused If-None-Match.
+// putSingle sends the file in one PUT (retried as retryStore does) and
+// returns the version ID the store gave it (nil when it keeps no
+// versions). It returns errExists when If-None-Match found the key taken,
+// or when a resend found something at the key, and errNoConditional when
+// the endpoint refused If-None-Match.
 func (u *Uploader) putSingle(ctx context.Context, lf *localFile, key string, progress func(int64, int64)) (*string, error) {
 	var sent atomic.Int64
 	var vid *string
-	attempts := 0
 	err := u.withHeaderFallback("upload", key, u.writeHeaders(), func(h writeHeaders) error {
-		return u.policy.Do(ctx, "upload "+key, func(ctx context.Context) error {
-			// Before sending again, look: the last attempt may have been
-			// stored with its answer lost, or refused early (412) by a
-			// server that then dropped the connection.
-			if attempts++; attempts > 1 {
-				if h, err := u.head(ctx, key, ""); err == nil && h != nil {
-					return errExists
-				}
-			}
-			body := newProgressReader(io.NewSectionReader(lf.r, 0, lf.size), &sent, lf.size, progress)
-			out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, body))
-			if err == nil {
-				vid = out.VersionId
-			}
-			return err
-		})
+		body := newProgressReader(io.NewSectionReader(lf.r, 0, lf.size), &sent, lf.size, progress)
+		out, err := u.store.PutObject(ctx, u.putInput(lf, key, h, body))
+		if err == nil {
+			vid = out.VersionId
+		}
+		return err
 	})
 	return vid, err
 }
@@ -595,18 +585,16 @@ func (s *capsStore) setIfUnknown(t Target, field func(*endpointCaps) *capability
 func (u *Uploader) head(ctx context.Context, key, versionID string) (*s3.HeadObjectOutput, error) {
 	var out *s3.HeadObjectOutput
 	headOnce := func(withChecksum bool) error {
-		return u.policy.Do(ctx, "check "+key, func(ctx context.Context) error {
-			in := &s3.HeadObjectInput{Bucket: &u.target.Bucket, Key: &key}
-			if versionID != "" {
-				in.VersionId = &versionID
-			}
-			if withChecksum {
-				in.ChecksumMode = types.ChecksumModeEnabled
-			}
-			var err error
-			out, err = u.store.HeadObject(ctx, in)
-			return err
-		})
+		in := &s3.HeadObjectInput{Bucket: &u.target.Bucket, Key: &key}
+		if versionID != "" {
+			in.VersionId = &versionID
+		}
+		if withChecksum {
+			in.ChecksumMode = types.ChecksumModeEnabled
+		}
+		var err error
+		out, err = u.store.HeadObject(ctx, in)
+		return err
 	}
 	withChecksum := u.caps.get(u.target).ChecksumHeader != capUnsupported
 	err := headOnce(withChecksum)
