@@ -27,8 +27,15 @@ func stripToTemp(path string) (stripped string, orig origInfo, cleanup func(), e
 	defer f.Close()
 	head := make([]byte, 16)
 	n, _ := io.ReadFull(f, head)
-	if metastrip.Detect(head[:n]) == "" {
+	switch metastrip.Detect(head[:n]) {
+	case "":
 		return "", origInfo{}, nil, nil
+	case "png":
+		// Most screenshots: a look at the chunk headers shows there is
+		// nothing to strip, without copying the file.
+		if metastrip.Clean(f) {
+			return "", origInfo{}, nil, nil
+		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", origInfo{}, nil, fileErr(err, "cannot read: "+rootCause(err), "check the file")
