@@ -30,8 +30,7 @@ type jobStore interface {
 	Release(ctx context.Context, jobID int64) error
 	Retry(ctx context.Context, jobID int64) error
 	NextDue(ctx context.Context) (time.Time, bool, error)
-	FindUploaded(ctx context.Context, sha1 string, size int64, src store.Source) (store.Entry, bool, error)
-	FindByContent(ctx context.Context, sha1 string, size int64) (store.Entry, bool, error)
+	FindByContent(ctx context.Context, sha1 string, size int64, prefer store.Source) (store.Entry, bool, error)
 	Paused(ctx context.Context) (bool, error)
 	SetPaused(ctx context.Context, paused bool) error
 	SeenFile(ctx context.Context, path string, size int64, mod time.Time) (bool, error)
@@ -481,10 +480,7 @@ func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (_ stor
 	// Same content from the same source: uploaded already (a restart, a
 	// rescan, a file saved twice). Same content from elsewhere: reuse the
 	// object and its link.
-	prev, found, err := s.st.FindUploaded(ctx, p.OriginalSHA1(), p.OriginalSize(), job.Source)
-	if err == nil && !found {
-		prev, found, err = s.st.FindByContent(ctx, p.OriginalSHA1(), p.OriginalSize())
-	}
+	prev, found, err := s.st.FindByContent(ctx, p.OriginalSHA1(), p.OriginalSize(), job.Source)
 	if err != nil {
 		return store.Entry{}, uploader.Link{}, false, fmt.Errorf("look up history: %w", err)
 	}

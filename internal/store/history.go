@@ -128,12 +128,14 @@ func (s *Store) FindUploaded(ctx context.Context, sha1 string, size int64, sourc
 		source, strings.ToLower(sha1), size)
 }
 
-// FindByContent is [Store.FindUploaded] for any source: an object with this
-// content exists and its key and link can be reused.
-func (s *Store) FindByContent(ctx context.Context, sha1 string, size int64) (Entry, bool, error) {
-	return s.findOne(ctx, "find by content "+sha1,
-		`(sha1 = ?1 AND size = ?2) OR (original_sha1 = ?1 AND original_size = ?2)`,
-		strings.ToLower(sha1), size)
+// FindByContent is [Store.FindUploaded] for any source, preferring
+// entries from source prefer ("" for none): an object with this content
+// exists and its key and link can be reused. One query answers both
+// questions an upload asks.
+func (s *Store) FindByContent(ctx context.Context, sha1 string, size int64, prefer Source) (Entry, bool, error) {
+	return s.findOrdered(ctx, "find by content "+sha1,
+		`(sha1 = ?1 AND size = ?2) OR (original_sha1 = ?1 AND original_size = ?2)`, `source = ?3 DESC, `,
+		strings.ToLower(sha1), size, prefer)
 }
 
 // FindByKey returns the newest live entry whose object has this key.
@@ -142,9 +144,15 @@ func (s *Store) FindByKey(ctx context.Context, key string) (Entry, bool, error) 
 }
 
 func (s *Store) findOne(ctx context.Context, what, cond string, args ...any) (Entry, bool, error) {
+	return s.findOrdered(ctx, what, cond, "", args...)
+}
+
+// findOrdered is findOne with first ordering terms before the newest-first
+// order.
+func (s *Store) findOrdered(ctx context.Context, what, cond, order string, args ...any) (Entry, bool, error) {
 	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM history
 		WHERE deleted_at IS NULL AND (`+cond+`)
-		ORDER BY time DESC, id DESC LIMIT 1`, args...))
+		ORDER BY `+order+`time DESC, id DESC LIMIT 1`, args...))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Entry{}, false, nil

@@ -711,7 +711,7 @@ func TestFindUploadedAndByContent(t *testing.T) {
 		if err != nil || ok != (tc.want != 0) || e.ID != tc.want {
 			t.Errorf("%s: FindUploaded = %d, %v, %v; want %d", tc.name, e.ID, ok, err, tc.want)
 		}
-		e, ok, err = s.FindByContent(ctx, tc.sha1, tc.size)
+		e, ok, err = s.FindByContent(ctx, tc.sha1, tc.size, "")
 		if err != nil || ok != (tc.byCont != 0) || e.ID != tc.byCont {
 			t.Errorf("%s: FindByContent = %d, %v, %v; want %d", tc.name, e.ID, ok, err, tc.byCont)
 		}
@@ -727,13 +727,19 @@ func TestFindUploadedAndByContent(t *testing.T) {
 	if e, ok, _ := s.FindByKey(ctx, plain.Key); !ok || e.ID != dup.ID {
 		t.Errorf("FindByKey = %+v, %v; want the newest, %d", e, ok, dup.ID)
 	}
+	// The preferred source comes first, else the newest.
+	for prefer, want := range map[Source]int64{SourceWatch: plain.ID, SourceCLI: dup.ID, "": dup.ID} {
+		if e, ok, _ := s.FindByContent(ctx, hexSHA1(1), 1001, prefer); !ok || e.ID != want {
+			t.Errorf("FindByContent preferring %q = %d, %v; want %d", prefer, e.ID, ok, want)
+		}
+	}
 
 	// Deleting the object tombstones every entry that shares it.
 	n, err := s.MarkDeleted(ctx, plain.ID, time.Now())
 	if err != nil || n != 2 {
 		t.Fatalf("MarkDeleted = %d, %v; want 2 entries", n, err)
 	}
-	if _, ok, _ := s.FindByContent(ctx, hexSHA1(1), 1001); ok {
+	if _, ok, _ := s.FindByContent(ctx, hexSHA1(1), 1001, ""); ok {
 		t.Error("FindByContent offers a deleted object")
 	}
 	if _, ok, _ := s.FindUploaded(ctx, hexSHA1(1), 1001, SourceCLI); ok {
