@@ -225,6 +225,18 @@ func (r *run) onRaw(ctx context.Context, ev rawEvent) {
 		r.pend[ev.path] = st
 	}
 	st.kind, st.stamp = kindRename, s
+	// Where the kernel tells whether a writer still has the file open, a
+	// closed file goes at once, and an open one waits for its close-write.
+	// Elsewhere its mtime must be a little old first.
+	switch open, known := openForWriting(ev.path); {
+	case known && !open:
+		r.emit(ctx, ev.path, s, CauseRename)
+		return
+	case known && open && r.cw.watching(filepath.Dir(ev.path)):
+		st.kind, st.cw = kindWrite, true
+		r.arm(ev.path, st, r.window(st))
+		return
+	}
 	age := max(time.Since(s.modTime()), 0) // an mtime in the future counts as new
 	if age >= settle {
 		r.emit(ctx, ev.path, s, CauseRename)

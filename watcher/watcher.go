@@ -6,8 +6,12 @@
 // # When a file is complete
 //
 //   - Renamed or moved into a watched folder: complete at once. On Linux the
-//     move is seen as inotify's IN_MOVED_TO; the file is emitted as soon as
-//     its mtime is 10ms old (a very short settle check), cause "rename".
+//     move is seen as inotify's IN_MOVED_TO, and the kernel says whether a
+//     writer still has the file open (a read lease is granted only when
+//     none does): a closed file is emitted at once, an open one when its
+//     close-write comes. Where that cannot be told, the file is emitted as
+//     soon as its mtime is 10ms old (a very short settle check). Cause
+//     "rename".
 //   - Closed by a writer: on Linux, IN_CLOSE_WRITE says so and the file is
 //     emitted at once, cause "close-write". fsnotify keeps that event
 //     unexported, so the watcher reads it from a second inotify instance
