@@ -158,17 +158,22 @@ func withDefaults(opts Options) Options {
 
 // acquire takes the instance lock. While the holder is an "upshot upload"
 // (it ends by itself), it waits if asked to; a window or a watch is
-// reported.
+// reported. A holder that does not answer is starting or ending: it is
+// asked again for a few seconds.
 func acquire(ctx context.Context, dataDir string, wait bool) (*instance.Lock, error) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	silent := time.Now().Add(3 * time.Second)
 	for {
 		lock, err := instance.Acquire(dataDir)
 		if !errors.Is(err, instance.ErrRunning) || !wait {
 			return lock, err
 		}
 		st, serr := Reach(dataDir).Status(ctx)
-		if serr != nil || st.Role != RoleUpload {
+		switch {
+		case serr == nil && st.Role == RoleUpload:
+		case errors.Is(serr, ErrNotRunning) && time.Now().Before(silent):
+		default:
 			return nil, err
 		}
 		select {
