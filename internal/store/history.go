@@ -150,7 +150,7 @@ func (s *Store) findOne(ctx context.Context, what, cond string, args ...any) (En
 // findOrdered is findOne with first ordering terms before the newest-first
 // order.
 func (s *Store) findOrdered(ctx context.Context, what, cond, order string, args ...any) (Entry, bool, error) {
-	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryColumns+` FROM history
+	e, err := scanEntry(s.queryRow(ctx, nil, `SELECT `+entryColumns+` FROM history
 		WHERE deleted_at IS NULL AND (`+cond+`)
 		ORDER BY `+order+`time DESC, id DESC LIMIT 1`, args...))
 	switch {

@@ -96,7 +96,7 @@ func (s *Store) Begin(ctx context.Context, path string, size int64, mod time.Tim
 	var j Job
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		j, err = scanJob(tx.QueryRowContext(ctx, `INSERT INTO jobs
+		j, err = scanJob(s.queryRow(ctx, tx, `INSERT INTO jobs
 			(path, source, state, size, mod_time, attempts, next_attempt, created, updated)
 			VALUES (?, ?, 'uploading', ?, ?, 1, ?, ?, ?)
 			RETURNING `+jobColumns, path, src, size, toDB(mod), now, now, now))
@@ -125,14 +125,14 @@ func (s *Store) Enqueue(ctx context.Context, path string, size int64, mod time.T
 	var j Job
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		j, err = scanJob(s.queryRow(ctx, tx, `SELECT `+jobColumns+` FROM jobs
 			WHERE path = ? AND size = ? AND mod_time = ? AND source = ?
 			  AND state IN ('queued', 'uploading', 'failed')
 			ORDER BY id LIMIT 1`, path, size, toDB(mod), src))
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		j, err = scanJob(tx.QueryRowContext(ctx, `INSERT INTO jobs
+		j, err = scanJob(s.queryRow(ctx, tx, `INSERT INTO jobs
 			(path, source, state, size, mod_time, attempts, next_attempt, created, updated)
 			VALUES (?, ?, 'queued', ?, ?, 0, ?, ?, ?)
 			RETURNING `+jobColumns, path, src, size, toDB(mod), now, now, now))
@@ -152,7 +152,7 @@ func (s *Store) Enqueue(ctx context.Context, path string, size int64, mod time.T
 func (s *Store) Claim(ctx context.Context, now time.Time) (job Job, ok bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs
+		job, err = scanJob(s.queryRow(ctx, tx, `UPDATE jobs
 			SET state = 'uploading', attempts = attempts + 1, updated = ?1
 			WHERE id = (
 				-- The planner prefers jobs_state and then sorts every
@@ -206,7 +206,7 @@ func (s *Store) Complete(ctx context.Context, jobID int64, e Entry) (Entry, erro
 			state State
 			path  string
 		)
-		err := tx.QueryRowContext(ctx, `SELECT state, path, source FROM jobs WHERE id = ?`, jobID).
+		err := s.queryRow(ctx, tx, `SELECT state, path, source FROM jobs WHERE id = ?`, jobID).
 			Scan(&state, &path, &e.Source)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -221,7 +221,7 @@ func (s *Store) Complete(ctx context.Context, jobID int64, e Entry) (Entry, erro
 		if e.File == "" {
 			e.File = path
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO history
+		if err := s.queryRow(ctx, tx, `INSERT INTO history
 			(job_id, file, key, url, sha1, size, original_sha1, original_size,
 			 content_type, source, time, deduplicated, link_status, search)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -231,7 +231,7 @@ func (s *Store) Complete(ctx context.Context, jobID int64, e Entry) (Entry, erro
 		).Scan(&e.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'done', updated = ? WHERE id = ?`, toDB(time.Now()), jobID)
+		_, err = s.exec(ctx, tx, `UPDATE jobs SET state = 'done', updated = ? WHERE id = ?`, toDB(time.Now()), jobID)
 		return err
 	})
 	if err != nil {

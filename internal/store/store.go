@@ -74,6 +74,7 @@ type Store struct {
 	// transactions, so in-process writers queue in Go (and can give up when
 	// their context ends) instead of polling SQLite's busy handler.
 	writer chan struct{}
+	stmts  statements
 }
 
 // Open opens the database at path, creating it and its parent directory
@@ -161,6 +162,7 @@ func (s *Store) init(ctx context.Context) error {
 // Close closes the database. Jobs still uploading stay so until the next
 // [Store.Recover] or a transition.
 func (s *Store) Close() error {
+	s.stmts.close()
 	return s.db.Close()
 }
 
