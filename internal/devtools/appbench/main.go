@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,20 +176,23 @@ func launch(bin, display, dir, data string, idle time.Duration) (result, error) 
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}()
+	// The bare window says "shown"; Upshot's says so to whoever asks
+	// (upshot status), which is asked every 5 ms.
 	shown := make(chan time.Duration, 1)
-	go func() {
-		// The bare window says "shown"; Upshot's says so to whoever asks
-		// (upshot status), which is looked at every 2 ms.
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "shown ") {
-				shown <- time.Since(start)
+	if data == "" {
+		go func() {
+			defer close(shown)
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "shown ") {
+					shown <- time.Since(start)
+				}
 			}
-		}
-		close(shown)
-	}()
-	if data != "" {
-		shown = make(chan time.Duration, 1)
+		}()
+	} else {
+		go func() {
+			_, _ = io.Copy(io.Discard, out)
+		}()
 		go func() {
 			defer close(shown)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -198,7 +202,7 @@ func launch(bin, display, dir, data string, idle time.Duration) (result, error) 
 					shown <- time.Since(start)
 					return
 				}
-				time.Sleep(2 * time.Millisecond) // polling another process: there is no event to await
+				time.Sleep(5 * time.Millisecond) // polling another process: there is no event to await
 			}
 		}()
 	}
