@@ -130,6 +130,12 @@ func TestSmokeRealBinary(t *testing.T) {
 			t.Fatalf("entry %+v", e)
 		}
 	}
+	// A second upshot brings the running window to the front and ends.
+	again := startApp(t, bin, env)
+	again.wait(t)
+	if !strings.Contains(again.errors(), "open already") {
+		t.Fatalf("a second upshot said %q", again.errors())
+	}
 	wid := windowID(t, display)
 	window := screenshot(t, display, wid, "window.png")
 	p.stop(t)

@@ -101,13 +101,19 @@ func takeQueue(ctx context.Context, dataDir string, cfg *uploader.Config, stderr
 		if !errors.Is(err, instance.ErrRunning) {
 			return c, err
 		}
-		err = core.Reach(dataDir).Upload(ctx, files, keepMeta, each)
-		if !errors.Is(err, core.ErrNotRunning) {
-			if err == nil {
-				err = errHandedOff
-			}
+		answered := false
+		err = core.Reach(dataDir).Upload(ctx, files, keepMeta, func(i int, r core.Result) {
+			answered = true
+			each(i, r)
+		})
+		switch {
+		case err == nil:
+			return nil, errHandedOff
+		case answered, errors.Is(err, core.ErrRefused), ctx.Err() != nil:
 			return nil, err
 		}
+		// Nobody listens, or the holder went away before answering: it is
+		// starting or ending; look again.
 		if time.Now().After(deadline) {
 			return nil, errors.New("another Upshot holds the queue but does not answer: if it is an older version, quit it and try again")
 		}

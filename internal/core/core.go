@@ -172,7 +172,8 @@ func acquire(ctx context.Context, dataDir string, wait bool) (*instance.Lock, er
 		st, serr := Reach(dataDir).Status(ctx)
 		switch {
 		case serr == nil && st.Role == RoleUpload:
-		case errors.Is(serr, ErrNotRunning) && time.Now().Before(silent):
+		case serr != nil && time.Now().Before(silent):
+			// Not listening yet, or closing: ask again.
 		default:
 			return nil, err
 		}

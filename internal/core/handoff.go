@@ -27,6 +27,10 @@ import (
 // ErrNotRunning means no process owns the queue (nobody listens).
 var ErrNotRunning = errors.New("no Upshot is running the queue")
 
+// ErrRefused wraps what the running Upshot answered when it would not do
+// what was asked.
+var ErrRefused = errors.New("the running Upshot refused")
+
 // maxRequest bounds a request's size (a list of paths).
 const maxRequest = 4 << 20
 
@@ -243,7 +247,7 @@ func (r *Remote) call(ctx context.Context, req request, each func(reply) error) 
 			return fmt.Errorf("the running Upshot stopped answering (did it quit?): %w", err)
 		}
 		if rep.Error != "" {
-			return errors.New(rep.Error)
+			return fmt.Errorf("%w: %s", ErrRefused, rep.Error)
 		}
 		if err := each(rep); err != nil {
 			return err
