@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"upshot/internal/clipboard"
-	"upshot/internal/core"
 	"upshot/uploader"
 )
 
@@ -48,15 +47,9 @@ func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "upshot share: --expires %v is not allowed: choose up to 168h (7 days), the longest a presigned link can live\n", *expires)
 		return exitUsage
 	}
-	cfg, err := uploader.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return exitUsage
-	}
-	c, err := core.OpenShared(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr)})
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return openExit(err)
+	c, code := openHistory(ctx, *configPath, stderr)
+	if c == nil {
+		return code
 	}
 	defer c.Close()
 	link, err := c.Share(ctx, keys[0], *expires)

@@ -125,17 +125,12 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	key := keys[0]
-	cfg, err := uploader.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return exitUsage
-	}
-	c, err := core.OpenShared(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr)})
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot: %v\n", err)
-		return openExit(err)
+	c, code := openHistory(ctx, *configPath, stderr)
+	if c == nil {
+		return code
 	}
 	defer c.Close()
+	cfg, _ := c.Settings()
 	_, known, err := c.Lookup(ctx, key)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %v\n", err)
@@ -168,11 +163,22 @@ func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// openExit is the exit code for a core that did not open: a store that
-// cannot be used is a failure, anything else (the settings) a usage error.
-func openExit(err error) int {
-	if isTrouble(err) {
-		return exitFailed
+// openHistory loads the settings and opens the history beside whatever
+// runs the queue, printing any problem with its exit code: a store that
+// cannot be used is a failure, the settings a usage error.
+func openHistory(ctx context.Context, configPath string, stderr io.Writer) (*core.Core, int) {
+	cfg, err := uploader.Load(configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		return nil, exitUsage
 	}
-	return exitUsage
+	c, err := core.OpenShared(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr)})
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot: %v\n", err)
+		if isTrouble(err) {
+			return nil, exitFailed
+		}
+		return nil, exitUsage
+	}
+	return c, exitOK
 }
