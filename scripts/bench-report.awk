@@ -19,6 +19,9 @@ function target(what, known, measured, met) {
 	printf "| %s | %s | %s |\n", what, known ? measured : "–", !known ? "not measured" : met ? "**yes**" : "**NO**"
 }
 
+# span: a figure's min–max over the runs, or its one value.
+function span(n, u) { return lo[n, u] == hi[n, u] ? num(lo[n, u]) : num(lo[n, u]) "–" num(hi[n, u]) }
+
 # ratio: "a/b× (a vs b unit)" of two medians.
 function ratio(a, b, unit, fmt) { return sprintf("%.2f× (" fmt " vs " fmt " %s)", a / b, a, b, unit) }
 
@@ -85,8 +88,8 @@ END {
 		sprintf("%.1f ms (%.1f ms from cp's start)", m(c, "p50-ms"), m(c, "start-p50-ms")), m(c, "p50-ms") < 50)
 	k = "WatchBurst/conc=4"
 	target("watch: burst of " burst " × 2 KB, default concurrency: ≥ 200 files/s, each reported exactly once", has(k, "files/s"),
-		sprintf("%.0f files/s (min %.0f); reported %d–%d of %d, %d duplicates at most, %d–%d objects", m(k, "files/s"), lo[k, "files/s"],
-			lo[k, "reported"], hi[k, "reported"], burst, hi[k, "dups"], lo[k, "objects"], hi[k, "objects"]),
+		sprintf("%.0f files/s (min %.0f); reported %s of %d, %s duplicates, %s objects, over %d runs", m(k, "files/s"), lo[k, "files/s"],
+			span(k, "reported"), burst, span(k, "dups"), span(k, "objects"), runs[k, "files/s"]),
 		m(k, "files/s") >= 200 && lo[k, "reported"] == burst && hi[k, "reported"] == burst && hi[k, "dups"] == 0 && lo[k, "objects"] == burst && hi[k, "objects"] == burst)
 	target("watch: idle RSS after start-up < 30 MB", has(w, "idle-rss-MB"), f1(m(w, "idle-rss-MB")) " MB", m(w, "idle-rss-MB") < 30)
 	target("watch: idle RSS after the renames, and after the copies < 30 MB", has(w, "after-rss-MB") && has(c, "after-rss-MB"),
