@@ -145,9 +145,11 @@ ver() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
   echo "|---|---|"
   echo "| Machine | nproc $(nproc) · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 2^20 }' /proc/meminfo) RAM · kernel $(uname -r) |"
   echo "| Go | $(go version) |"
+  echo "| Upshot | built from ./cmd/upshot at $(git describe --always --dirty 2>/dev/null || echo unknown) (\`go test -c ./cmd/upshot/\`; TestMain builds the binary) |"
   echo "| Server | versitygw $(go version -m "$UPSHOT_VERSITYGW" 2>/dev/null | awk '$1 == "mod" { print $3 }') (posix backend), on 127.0.0.1 |"
   echo "| rclone | $(ver "$RCLONE" version) |"
   echo "| curl | $(ver curl --version | cut -d' ' -f1-2) |"
+  if want go; then echo "| Go micro-benchmarks | \`$gocmd\` |"; fi
   echo "| Load average (1 min) | $load0 at start, $(cut -d' ' -f1 /proc/loadavg) at end (other work on the machine widens the spread) |"
   echo "| Peak RSS | GNU time's %M (the child's own ru_maxrss; Go's vfork-based exec would count the test binary's resident set in it) for uploads and the baselines, whose times include GNU time's start; VmRSS/VmHWM from /proc for \`upshot watch\` |"
   echo "| Took | $((took / 60))m$((took % 60))s (end-to-end rounds) |"

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -68,8 +69,8 @@ func (e *bed) config(b *testing.B, endpoint, prefix string, conc int) (cfg strin
 	cfg = filepath.Join(e.dir, "config", prefix+".toml")
 	text := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\npath_template = %q\n\n[transfer]\nconcurrency = %d\n",
 		endpoint, e.srv.Bucket, prefix+"/{name}{ext}", conc)
-	mustWrite(b, cfg, []byte(text))
-	return cfg, append(e.env, uploader.EnvDataDir+"="+filepath.Join(e.dir, "data", prefix))
+	writeFile(b, cfg, []byte(text), false)
+	return cfg, append(slices.Clip(e.env), uploader.EnvDataDir+"="+filepath.Join(e.dir, "data", prefix))
 }
 
 // objects counts the objects under prefix and removes them from the
@@ -169,25 +170,22 @@ func (w *lineClock) Write(p []byte) (int, error) {
 // line, CPU and server CPU of runs, their largest peak RSS, and rate: units
 // per second of wall time under rateUnit (none when rateUnit is "").
 func report(b *testing.B, runs []sample, wallUnit string, units float64, rateUnit string) {
-	var wall, link, cpu, srv, rss float64
+	f := map[string]float64{}
 	for _, r := range runs {
-		wall, link, cpu, srv = wall+ms(r.wall), link+ms(r.link), cpu+ms(r.cpu), srv+ms(r.srvCPU)
-		rss = max(rss, r.rssMB)
+		f[wallUnit] += ms(r.wall) / float64(len(runs))
+		f["link-ms"] += ms(r.link) / float64(len(runs))
+		f["cpu-ms/op"] += ms(r.cpu) / float64(len(runs))
+		f["srv-cpu-ms/op"] += ms(r.srvCPU) / float64(len(runs))
+		f["peak-rss-MB"] = max(f["peak-rss-MB"], r.rssMB)
 	}
-	n := float64(len(runs))
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(wall/n, wallUnit)
-	if rateUnit == "" { // one file: when its link was printed
-		b.ReportMetric(link/n, "link-ms")
+	if !runs[0].server {
+		delete(f, "srv-cpu-ms/op")
 	}
-	b.ReportMetric(cpu/n, "cpu-ms/op")
-	if runs[0].server {
-		b.ReportMetric(srv/n, "srv-cpu-ms/op")
+	if rateUnit != "" { // many files: a rate rather than when the first link came
+		f[rateUnit] = units / (f[wallUnit] / 1e3)
+		delete(f, "link-ms")
 	}
-	b.ReportMetric(rss, "peak-rss-MB")
-	if rateUnit != "" {
-		b.ReportMetric(units/(wall/n/1e3), rateUnit)
-	}
+	reportAll(b, f)
 }
 
 // BenchmarkUpload1MB is one `upshot upload` of a fresh 1 MB file, from
@@ -388,7 +386,7 @@ func (w *watchProc) await(b *testing.B, name string) arrival {
 func (e *bed) renameIn(b *testing.B, w *watchProc, name string, size int64) time.Time {
 	b.Helper()
 	src := filepath.Join(w.src, name)
-	mustWrite(b, src, pngLike(size, e.next()))
+	writeFile(b, src, pngLike(size, e.next()), false)
 	t0 := time.Now()
 	if err := os.Rename(src, filepath.Join(w.dir, name)); err != nil {
 		b.Fatal(err)
@@ -438,16 +436,12 @@ func BenchmarkWatchRename(b *testing.B) {
 	if n := e.objects(b, "rename"); n != len(lat)+3 {
 		b.Fatalf("the server holds %d objects, want %d", n, len(lat)+3)
 	}
-	reportPercentiles(b, "", lat)
-	b.ReportMetric(percentile(own, 50), "own-p50-ms")
-	b.ReportMetric(percentile(own, 99), "own-p99-ms")
-	b.ReportMetric(percentile(gap, 50), "gap-p50-ms")
-	b.ReportMetric(percentile(gap, 99), "gap-p99-ms")
-	b.ReportMetric(ms(cpu)/float64(len(lat)), "cpu-ms/file")
-	b.ReportMetric(ms(w.ready.Sub(w.started)), "startup-ms")
-	b.ReportMetric(idle, "idle-rss-MB")
-	b.ReportMetric(after, "after-rss-MB")
-	b.ReportMetric(hwm, "hwm-MB")
+	reportAll(b, latencies(lat), map[string]float64{
+		"own-p50-ms": percentile(own, 50), "own-p99-ms": percentile(own, 99),
+		"gap-p50-ms": percentile(gap, 50), "gap-p99-ms": percentile(gap, 99),
+		"cpu-ms/file": ms(cpu) / float64(len(lat)), "startup-ms": ms(w.ready.Sub(w.started)),
+		"idle-rss-MB": idle, "after-rss-MB": after, "hwm-MB": hwm,
+	})
 }
 
 // BenchmarkWatchCopy copies a synced 1 MB PNG into a watched folder with
@@ -464,10 +458,7 @@ func BenchmarkWatchCopy(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		name := fmt.Sprintf("cp-%04d.png", i)
 		src := filepath.Join(w.src, name)
-		mustWrite(b, src, pngLike(1_000_000, e.next()))
-		if err := syncFile(src); err != nil {
-			b.Fatal(err)
-		}
+		writeFile(b, src, pngLike(1_000_000, e.next()), true)
 		cpu0, t0 := procCPU(pid), time.Now()
 		if out, err := exec.Command("cp", src, filepath.Join(w.dir, name)).CombinedOutput(); err != nil {
 			b.Fatalf("cp: %v\n%s", err, out)
@@ -484,13 +475,10 @@ func BenchmarkWatchCopy(b *testing.B) {
 	if n := e.objects(b, "cp"); n != len(own)+1 {
 		b.Fatalf("the server holds %d objects, want %d", n, len(own)+1)
 	}
-	reportPercentiles(b, "", fromExit)
-	b.ReportMetric(percentile(fromStart, 50), "start-p50-ms")
-	b.ReportMetric(percentile(own, 50), "own-p50-ms")
-	b.ReportMetric(percentile(own, 99), "own-p99-ms")
-	b.ReportMetric(ms(cpu)/float64(len(own)), "cpu-ms/file")
-	b.ReportMetric(after, "after-rss-MB")
-	b.ReportMetric(hwm, "hwm-MB")
+	reportAll(b, latencies(fromExit), map[string]float64{
+		"start-p50-ms": percentile(fromStart, 50), "own-p50-ms": percentile(own, 50), "own-p99-ms": percentile(own, 99),
+		"cpu-ms/file": ms(cpu) / float64(len(own)), "after-rss-MB": after, "hwm-MB": hwm,
+	})
 }
 
 // BenchmarkWatchBurst starts a fresh watcher per iteration, warms it up
@@ -509,7 +497,7 @@ func BenchmarkWatchBurst(b *testing.B) {
 	for _, conc := range []int{uploader.DefaultConcurrency, 16} {
 		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
 			e := newBed(b)
-			var sum struct{ rate, secs, writes, reported, dups, objects, cpu, srv, hwm float64 }
+			sum, hwm := map[string]float64{}, 0.0 // means over the runs, but the peak
 			var own []float64
 			for i := 0; b.Loop(); i++ {
 				prefix := fmt.Sprintf("burst-%d", i)
@@ -522,8 +510,10 @@ func BenchmarkWatchBurst(b *testing.B) {
 				}
 				pid := w.cmd.Process.Pid
 				cpu0, srv0, t0 := procCPU(pid), procCPU(e.srv.PID()), time.Now()
-				for k, d := range data {
-					mustWrite(b, filepath.Join(w.dir, fmt.Sprintf("burst-%05d.png", k)), d)
+				for k, d := range data { // as fast as it can: create, write, close
+					if err := os.WriteFile(filepath.Join(w.dir, fmt.Sprintf("burst-%05d.png", k)), d, 0o600); err != nil {
+						b.Fatal(err)
+					}
 				}
 				writes := time.Since(t0)
 				var last time.Time
@@ -550,45 +540,43 @@ func BenchmarkWatchBurst(b *testing.B) {
 						b.Fatalf("%d of %d files reported", len(seen), n)
 					}
 				}
-				sum.cpu += ms(procCPU(pid) - cpu0)
-				sum.srv += ms(procCPU(e.srv.PID()) - srv0)
-				sum.hwm = max(sum.hwm, procStatus(pid, "VmHWM"))
+				sum["cpu-ms/op"] += ms(procCPU(pid) - cpu0)
+				sum["srv-cpu-ms/op"] += ms(procCPU(e.srv.PID()) - srv0)
+				hwm = max(hwm, procStatus(pid, "VmHWM"))
 				w.stop(b)
-				sum.rate += float64(n) / last.Sub(t0).Seconds()
-				sum.secs += last.Sub(t0).Seconds()
-				sum.writes += ms(writes)
-				sum.reported += float64(len(seen))
+				sum["files/s"] += float64(n) / last.Sub(t0).Seconds()
+				sum["ms/op"] += ms(last.Sub(t0))
+				sum["write-ms"] += ms(writes)
+				sum["reported"] += float64(len(seen))
 				for _, c := range seen {
-					sum.dups += float64(c - 1)
+					sum["dups"] += float64(c - 1)
 				}
-				sum.objects += float64(e.objects(b, prefix) - 1) // the warm-up file
+				sum["objects"] += float64(e.objects(b, prefix) - 1) // the warm-up file
 			}
-			k := float64(b.N)
-			b.ReportMetric(0, "ns/op")
-			b.ReportMetric(sum.rate/k, "files/s")
-			b.ReportMetric(sum.secs*1e3/k, "ms/op")
-			b.ReportMetric(sum.writes/k, "write-ms")
-			b.ReportMetric(sum.reported/k, "reported")
-			b.ReportMetric(sum.dups/k, "dups")
-			b.ReportMetric(sum.objects/k, "objects")
-			b.ReportMetric(sum.cpu/k, "cpu-ms/op")
-			b.ReportMetric(sum.srv/k, "srv-cpu-ms/op")
-			b.ReportMetric(sum.hwm, "hwm-MB")
-			b.ReportMetric(percentile(own, 50), "own-p50-ms")
-			b.ReportMetric(percentile(own, 99), "own-p99-ms")
-			b.ReportMetric(percentile(own, 100), "own-max-ms")
+			for unit := range sum {
+				sum[unit] /= float64(b.N)
+			}
+			reportAll(b, sum, map[string]float64{"hwm-MB": hwm,
+				"own-p50-ms": percentile(own, 50), "own-p99-ms": percentile(own, 99), "own-max-ms": percentile(own, 100)})
 		})
 	}
 }
 
-// reportPercentiles reports p50, p90, p99, max and min of xs (ms).
-func reportPercentiles(b *testing.B, prefix string, xs []float64) {
+// reportAll reports every figure, unit → value, and drops ns/op, which
+// would count the untimed preparation too.
+func reportAll(b *testing.B, figures ...map[string]float64) {
 	b.ReportMetric(0, "ns/op")
-	for _, p := range []float64{50, 90, 99} {
-		b.ReportMetric(percentile(xs, p), fmt.Sprintf("%sp%.0f-ms", prefix, p))
+	for _, f := range figures {
+		for unit, v := range f {
+			b.ReportMetric(v, unit)
+		}
 	}
-	b.ReportMetric(percentile(xs, 100), prefix+"max-ms")
-	b.ReportMetric(percentile(xs, 0), prefix+"min-ms")
+}
+
+// latencies are the p50, p90, p99, max and min of xs (ms).
+func latencies(xs []float64) map[string]float64 {
+	return map[string]float64{"p50-ms": percentile(xs, 50), "p90-ms": percentile(xs, 90), "p99-ms": percentile(xs, 99),
+		"max-ms": percentile(xs, 100), "min-ms": percentile(xs, 0)}
 }
 
 // percentile is the p-th percentile of xs, interpolated linearly between
@@ -636,13 +624,21 @@ func procStatus(pid int, key string) float64 {
 	return 0
 }
 
-func mustWrite(b *testing.B, path string, data []byte) {
+// writeFile writes data to path, synced to disk when sync is set.
+func writeFile(b *testing.B, path string, data []byte, sync bool) {
 	b.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		b.Fatal(err)
+	f, err := os.Create(path)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if err := errors.Join(err, f.Close()); err != nil {
+		b.Fatalf("write %s: %v", path, err)
 	}
 }
 
@@ -666,16 +662,6 @@ func writeRandom(b *testing.B, path string, size int64, seed uint64) {
 	if err := f.Sync(); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// syncFile flushes path to disk.
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // stamp overwrites the first bytes of each file with n, so that the next
