@@ -53,6 +53,12 @@ function manyNotes(rtt,   up, rc, c) {
 			printf "- %s per request: Upshot at concurrency %d vs rclone --transfers %d: %.2f×.\n", rtt, c, c, m(up c, "files/s") / m(rc c, "files/s")
 }
 
+# val: a figure as shown; times per operation in ms, µs or ns.
+function val(unit, x) {
+	if (unit != "ns/op") return num(x)
+	return x >= 1e6 ? sprintf("%.3g ms", x / 1e6) : x >= 1e3 ? sprintf("%.3g µs", x / 1e3) : sprintf("%.3g ns", x)
+}
+
 function num(x) {
 	if (x == int(x) && x < 1e7) return sprintf("%d", x)
 	if (x >= 100 || x <= -100) return sprintf("%.0f", x)
@@ -157,7 +163,7 @@ function table(title, list,   ns, bs, i, u, ncol, col, colseen, n, k) {
 		for (u = 1; u <= nu[bs[i]]; u++)
 			if (!(units[bs[i], u] in colseen)) { colseen[units[bs[i], u]] = 1; col[++ncol] = units[bs[i], u] }
 	printf "\n### %s\n\n%s\n\n| Benchmark | Runs |", title, about[title]
-	for (u = 1; u <= ncol; u++) printf " %s |", col[u]
+	for (u = 1; u <= ncol; u++) printf " %s |", col[u] == "ns/op" ? "time/op" : col[u]
 	printf "\n|---|--:|"
 	for (u = 1; u <= ncol; u++) printf "--:|"
 	print ""
@@ -167,8 +173,8 @@ function table(title, list,   ns, bs, i, u, ncol, col, colseen, n, k) {
 		for (u = 1; u <= ncol; u++) {
 			k = col[u]
 			if (!has(n, k)) { printf " – |"; continue }
-			printf " %s", num(med[n, k])
-			if (lo[n, k] != hi[n, k]) printf " (%s–%s)", num(lo[n, k]), num(hi[n, k])
+			printf " %s", val(k, med[n, k])
+			if (lo[n, k] != hi[n, k]) printf " (%s–%s)", val(k, lo[n, k]), val(k, hi[n, k])
 			printf " |"
 		}
 		print ""
