@@ -47,7 +47,7 @@ for what in "${@:-build}"; do
     build) apt_install "${BUILD_PKGS[@]}" ;;
     test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
-    bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools
+    bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools time
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION" ;;
     run)   apt_install "${BUILD_PKGS[@]}" xclip curl

@@ -11,7 +11,7 @@ import (
 
 // Benchmarks for the CPU-bound parts of an upload: the one-pass hashing of a
 // file and the key and URL work done per file. None of them needs a server;
-// internal/benchtool measures the end-to-end path against versitygw.
+// cmd/upshot's benchmarks measure the end-to-end path against versitygw.
 //
 // Run them with: go test -run '^$' -bench . -benchmem ./uploader/
 

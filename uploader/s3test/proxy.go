@@ -45,6 +45,10 @@ type ProxyOptions struct {
 	// requests on one name, so that no one sees the moment when versitygw
 	// moves an older version back after the current one was deleted.
 	B2 bool
+	// Latency holds every request this long before handling it, as a
+	// distant server would: on loopback, client and server share the CPUs,
+	// and most of a real small upload is waiting on the network.
+	Latency time.Duration
 }
 
 // Record is one request the proxy saw.
@@ -293,6 +297,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		rec.BodyBytes = body.n.Load()
 		rec.End = time.Now()
 	}()
+
+	if p.opts.Latency > 0 {
+		t := time.NewTimer(p.opts.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
 
 	if p.opts.B2 && conditionalWrite(r) {
 		p.refuse(sw, r, rec, conditionalFault, http.StatusNotImplemented, "NotImplemented",

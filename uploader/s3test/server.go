@@ -497,6 +497,17 @@ func (b *tailBuffer) tail() string {
 	return "\nversitygw output (tail):\n" + out
 }
 
+// PID is the versitygw process's id, for reading its CPU time from /proc;
+// 0 before it has started.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Stop stops the server process but keeps its port, credentials and data,
 // so that [Server.Restart] brings the same server back: an outage, as
 // clients see it (connections refused).
