@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -90,6 +91,9 @@ func Run(ctx context.Context, opts Options) error {
 		if err := c.Use(appCtx, cfg); err != nil {
 			u.showError(err)
 		}
+	}
+	if err := c.HandoffError(); err != nil {
+		u.showError(fmt.Errorf("other upshot commands cannot reach this window, so upshot upload cannot run while it is open: %w", err))
 	}
 
 	var wg sync.WaitGroup

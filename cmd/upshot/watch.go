@@ -56,6 +56,9 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if c.Recovered > 0 {
 		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", c.Recovered)
 	}
+	if err := c.HandoffError(); err != nil {
+		fmt.Fprintf(stderr, "upshot: warning: other upshot commands cannot reach this one, so upshot upload will not run while it does: %s\n", oneLine(err))
+	}
 	// The queue runs until the watch ends: by a signal, or by a store that
 	// cannot be used.
 	runCtx, cancel := context.WithCancel(ctx)

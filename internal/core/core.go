@@ -79,10 +79,11 @@ type Core struct {
 	cfg *uploader.Config
 	up  *uploader.Uploader
 
-	watch    watchRunner
-	handoff  *server
-	ready    atomic.Bool
-	uploaded atomic.Int64
+	watch      watchRunner
+	handoff    *server // nil when shared, or when listening failed
+	handoffErr error
+	ready      atomic.Bool
+	uploaded   atomic.Int64
 }
 
 // Open takes the queue of opts.DataDir: the instance lock (failing with
@@ -118,12 +119,15 @@ func Open(ctx context.Context, opts Options) (*Core, error) {
 			return nil, errors.Join(err, c.Close())
 		}
 	}
-	c.handoff, err = listen(c)
-	if err != nil {
-		return nil, errors.Join(err, c.Close())
-	}
+	// Without the hand-off point the queue still works; other commands
+	// then cannot reach it, which HandoffError tells.
+	c.handoff, c.handoffErr = listen(c)
 	return c, nil
 }
+
+// HandoffError is why other Upshot processes cannot reach this one (hand
+// it files, raise its window), or nil when they can.
+func (c *Core) HandoffError() error { return c.handoffErr }
 
 // OpenShared opens the history of opts.DataDir beside whatever process
 // runs the queue, for one-off work: History, Delete, Share. It neither

@@ -140,6 +140,9 @@ func TestHandOff(t *testing.T) {
 		pages = append(pages, page)
 		mu.Unlock()
 	}})
+	if err := owner.HandoffError(); err != nil {
+		t.Fatal(err)
+	}
 	owner.Ready()
 	dir := t.TempDir()
 	good := writeFiles(t, dir, 3)
@@ -316,5 +319,23 @@ func TestDeleteNeedsHistoryOrForce(t *testing.T) {
 	}
 	if _, known, err := c.Lookup(t.Context(), r.Entry.Key); known || err != nil {
 		t.Fatalf("after delete: known %v, %v", known, err)
+	}
+}
+
+// TestWorksWithoutHandoff: a data folder where the socket cannot be made
+// still runs the queue, and says why others cannot reach it.
+func TestWorksWithoutHandoff(t *testing.T) {
+	e := newCoreEnv(t)
+	if err := os.MkdirAll(filepath.Join(e.data, "upshot.sock", "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := e.open(t, Options{Role: RoleWatch, Config: e.cfg})
+	if c.HandoffError() == nil {
+		t.Fatal("no hand-off error with a folder where the socket goes")
+	}
+	var r Result
+	c.Upload(t.Context(), writeFiles(t, t.TempDir(), 1), store.SourceCLI, false, func(_ int, got Result) { r = got })
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 }
