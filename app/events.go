@@ -20,7 +20,7 @@ import (
 // prepare runs on the edge's goroutine before each batch reaches the UI:
 // the work that may block (clipboard tools, notifications, counting).
 func (u *ui) prepare(ctx context.Context, b *batch) {
-	var done []core.Event
+	var done, broken []core.Event
 	for _, ev := range b.events {
 		switch ev.Kind {
 		case core.Done:
@@ -28,7 +28,7 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 			u.thumbs.want(ev.Entry)
 		case core.LinkChecked:
 			if strings.HasPrefix(ev.Entry.LinkStatus, "link broken") {
-				u.sendNotification("The link to "+filepath.Base(ev.Entry.File)+" does not work", ev.Entry.LinkStatus)
+				broken = append(broken, ev)
 			}
 		case core.Failed, core.Rejected:
 			// One notification per job, however often it fails.
@@ -40,6 +40,11 @@ func (u *ui) prepare(ctx context.Context, b *batch) {
 	}
 	if len(done) > 0 {
 		u.deliver(ctx, b, done)
+	}
+	// After "Uploaded": the check comes after the link, even when both
+	// arrive in one batch.
+	for _, ev := range broken {
+		u.sendNotification("The link to "+filepath.Base(ev.Entry.File)+" does not work", ev.Entry.LinkStatus)
 	}
 	counts, err := u.core.Counts(ctx)
 	paused, perr := u.core.Paused(ctx)

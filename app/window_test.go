@@ -407,3 +407,28 @@ func TestAlwaysShareCopiesExpiringLinks(t *testing.T) {
 	test.Tap(h.top().copy)
 	h.until("an expiring link from Copy", func() bool { return strings.Contains(h.app.Clipboard().Content(), "X-Amz-Expires=3600") })
 }
+
+// TestBrokenLinkReportedAfterward: behind a custom domain that does not
+// answer, the link still goes out at once; the check that follows marks
+// the row and says so in a notification.
+func TestBrokenLinkReportedAfterward(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	cdn := *h.cfg
+	cdn.Target.URLTemplate = "http://127.0.0.1:9/{key}" // nothing listens there
+	if err := h.core.Use(t.Context(), &cdn); err != nil {
+		t.Fatal(err)
+	}
+	h.drop(writePNG(t, t.TempDir(), "behind-cdn.png", 30, 30))
+	h.until("the upload", func() bool { return h.done("behind-cdn.png") })
+	h.until("the link on the clipboard", func() bool { return h.clip.written() == "http://127.0.0.1:9/behind-cdn.png" })
+	if n := <-h.notes; n.Title != "Uploaded behind-cdn.png" {
+		t.Fatalf("first notification %+v", n)
+	}
+	h.until("the broken link on its row", func() bool {
+		it, ok := h.u.model.at(0)
+		return ok && strings.HasPrefix(it.entry.LinkStatus, "link broken")
+	})
+	if n := <-h.notes; n.Title != "The link to behind-cdn.png does not work" || !strings.HasPrefix(n.Content, "link broken") {
+		t.Fatalf("second notification %+v", n)
+	}
+}
