@@ -153,7 +153,11 @@ func TestWatchFollowsConfig(t *testing.T) {
 	}
 	p.expectErr(t, "settings changed but cannot be used", "previous ones stay")
 
-	if err := os.WriteFile(w.config, good, 0o644); err != nil {
+	// Saved the way editors save: a new file renamed over the old one.
+	if err := os.WriteFile(w.config+".new", good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(w.config+".new", w.config); err != nil {
 		t.Fatal(err)
 	}
 	p.expectErr(t, "settings reloaded from", w.config)

@@ -77,14 +77,14 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	wg.Go(func() {
-		c.FollowConfig(runCtx, cfg.Path, func(next *uploader.Config, err error) {
+		err := c.FollowConfig(runCtx, cfg.Path, func(next *uploader.Config, err error) {
 			if err != nil {
 				p.warn(fmt.Errorf("the settings changed but cannot be used, so the previous ones stay: %w", err))
 				return
 			}
 			p.setFormat(next)
 			if len(dirs) > 0 || slices.EqualFunc(next.Watch, cfg.Watch, sameWatch) {
-				p.warn(fmt.Errorf("settings reloaded from %s", next.Path))
+				p.say("settings reloaded from %s", next.Path)
 				return
 			}
 			fs, err := watchFolders(next, nil)
@@ -96,8 +96,11 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				return
 			}
 			cfg = next
-			p.warn(fmt.Errorf("settings reloaded from %s; watching %s", next.Path, folderNames(fs)))
+			p.say("settings reloaded from %s; watching %s", next.Path, folderNames(fs))
 		})
+		if err != nil {
+			p.warn(err)
+		}
 	})
 	fmt.Fprintf(stderr, "upshot: watching %s (Ctrl+C to stop)\n", folderNames(folders))
 	c.Ready()
@@ -196,8 +199,15 @@ func (p *printer) event(ev core.Event) {
 	case core.Rejected, core.StoreFailed:
 		p.warn(ev.Err)
 	case core.StoreRecovered:
-		p.warn(errors.New("the queue and history work again"))
+		p.say("the queue and history work again")
 	}
+}
+
+// say prints one line of news.
+func (p *printer) say(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.errw, "upshot: "+format+"\n", args...)
 }
 
 // warn prints one problem on one line.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"upshot/internal/instance"
 	"upshot/internal/store"
 	"upshot/uploader"
@@ -499,27 +501,53 @@ func absPaths(paths []string) []string {
 	return out
 }
 
+// configSettle is how long the config file must be left alone after a
+// change before it is read: an editor or os.WriteFile truncates first and
+// writes after, and the empty file in between is no new setting.
+const configSettle = 200 * time.Millisecond
+
 // FollowConfig reloads the settings from path whenever the file changes,
-// until ctx ends. Settings that load are used at once (the uploads that
-// failed are tried again, see Use) and passed to changed with a nil error;
-// settings that do not load are passed with the error, and the ones in
-// use stay.
-func (c *Core) FollowConfig(ctx context.Context, path string, changed func(*uploader.Config, error)) {
+// until ctx ends. It watches the file's folder, so a file an editor
+// replaces by a rename is followed too. Settings that load are used at
+// once (the uploads that failed are tried again, see Use) and passed to
+// changed with a nil error; settings that do not load are passed with the
+// error, and the ones in use stay. It returns nil when ctx ends, or at
+// once an error saying the folder cannot be watched.
+func (c *Core) FollowConfig(ctx context.Context, path string, changed func(*uploader.Config, error)) error {
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		defer w.Close()
+		err = w.Add(filepath.Dir(path))
+	}
+	if err != nil {
+		return fmt.Errorf("changes to %s will not be followed (restart to use them): %w", path, err)
+	}
 	last, _ := os.ReadFile(path)
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-t.C:
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if filepath.Clean(ev.Name) == filepath.Clean(path) {
+				settle.Reset(configSettle)
+			}
+			continue
+		case _, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			// Events may have been lost: look at the file now.
+		case <-settle.C:
 		}
 		now, err := os.ReadFile(path)
-		if err == nil && string(now) == string(last) {
-			continue
-		}
-		if err != nil && last == nil {
-			continue // still missing
+		if err == nil && string(now) == string(last) || err != nil && last == nil {
+			continue // unchanged, or still missing
 		}
 		last = now
 		cfg, err := uploader.Load(path)
@@ -527,7 +555,7 @@ func (c *Core) FollowConfig(ctx context.Context, path string, changed func(*uplo
 			err = c.Use(ctx, cfg)
 		}
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		if err != nil {
 			changed(nil, err)
