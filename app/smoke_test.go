@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -96,9 +97,11 @@ func TestSmokeRealBinary(t *testing.T) {
 	}
 	up.wait(t)
 	// The window lists them: every row's thumbnail is made.
-	status := p.until(t, "four uploads", func(st core.Status) bool { return st.Uploaded == int64(len(names)) })
-	if status.Role != core.RoleWindow {
-		t.Fatalf("status %+v", status)
+	// The window's queue uploaded them (its count is final once upload
+	// has printed every link).
+	status, err := core.Reach(data).Status(t.Context())
+	if err != nil || status.Role != core.RoleWindow || status.Uploaded != int64(len(names)) {
+		t.Fatalf("status %+v, %v", status, err)
 	}
 	p.until(t, "the thumbnails", func(core.Status) bool {
 		shown, _ := filepath.Glob(filepath.Join(data, "thumbs", "*.png"))
@@ -282,7 +285,14 @@ func startApp(t *testing.T, bin string, env []string, args ...string) *appProc {
 // ready waits until the window is up, as other upshot commands see it.
 func (p *appProc) ready(t *testing.T) {
 	t.Helper()
-	p.until(t, "the window", func(st core.Status) bool { return st.Ready })
+	// Until the app listens there is no one to ask; after that, one
+	// request that the app answers once its window is up.
+	p.until(t, "the app to listen", func(core.Status) bool { return true })
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a hang guard
+	defer cancel()
+	if st, err := core.Reach(p.data).WaitReady(ctx); err != nil || !st.Ready {
+		t.Fatalf("the window did not come up: %+v, %v\n%s", st, err, p.errors())
+	}
 }
 
 // until asks the running app for its status until cond holds, and returns

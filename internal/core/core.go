@@ -84,7 +84,8 @@ type Core struct {
 	watch      watchRunner
 	handoff    *server // nil when shared, or when listening failed
 	handoffErr error
-	ready      atomic.Bool
+	ready      chan struct{} // closed by Ready
+	readyOnce  sync.Once
 	uploaded   atomic.Int64
 }
 
@@ -109,7 +110,7 @@ func Open(ctx context.Context, opts Options) (*Core, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("queue interrupted uploads again: %w", store.Diagnose(err, st.Path())), st.Close(), lock.Release())
 	}
-	c := &Core{opts: opts, st: st, lock: lock, Recovered: n}
+	c := &Core{opts: opts, st: st, lock: lock, Recovered: n, ready: make(chan struct{})}
 	conc := opts.Concurrency
 	if conc == 0 && opts.Config != nil {
 		conc = opts.Config.Transfer.Concurrency
@@ -140,7 +141,7 @@ func OpenShared(ctx context.Context, opts Options) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Core{opts: opts, st: st}
+	c := &Core{opts: opts, st: st, ready: make(chan struct{})}
 	if opts.Config != nil {
 		if err := c.setSettings(opts.Config); err != nil {
 			return nil, errors.Join(err, st.Close())
@@ -227,7 +228,17 @@ func (c *Core) Finish() {
 func (c *Core) DataDir() string { return c.opts.DataDir }
 
 // Ready tells other processes that the front end is up (the window shows).
-func (c *Core) Ready() { c.ready.Store(true) }
+func (c *Core) Ready() { c.readyOnce.Do(func() { close(c.ready) }) }
+
+// isReady reports whether Ready was called.
+func (c *Core) isReady() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		return false
+	}
+}
 
 // event counts what other processes may ask about, then passes ev on.
 func (c *Core) event(ev Event) {

@@ -339,3 +339,25 @@ func TestWorksWithoutHandoff(t *testing.T) {
 		t.Fatal(r.Err)
 	}
 }
+
+// TestWaitReady: a request for the status can wait for the front end, and
+// is answered the moment it is up.
+func TestWaitReady(t *testing.T) {
+	e := newCoreEnv(t)
+	c := e.open(t, Options{Role: RoleWindow})
+	if st, err := Reach(e.data).Status(t.Context()); err != nil || st.Ready {
+		t.Fatalf("before Ready: %+v, %v", st, err)
+	}
+	got := make(chan Status, 1)
+	go func() {
+		st, err := Reach(e.data).WaitReady(t.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- st
+	}()
+	c.Ready()
+	if st := <-got; !st.Ready || st.Role != RoleWindow {
+		t.Fatalf("status %+v", st)
+	}
+}

@@ -36,7 +36,8 @@ const maxRequest = 4 << 20
 
 // request is what a client asks.
 type request struct {
-	Op           string   `json:"op"` // "upload", "show" or "status"
+	Op           string   `json:"op"`                   // "upload", "show" or "status"
+	WaitReady    bool     `json:"wait_ready,omitempty"` // status: answer once the front end is up
 	Files        []string `json:"files,omitempty"`
 	KeepMetadata bool     `json:"keep_metadata,omitempty"`
 	Page         string   `json:"page,omitempty"`
@@ -165,6 +166,13 @@ func (s *server) serve(c *Core, conn net.Conn) {
 	send := func(rep reply) { _ = enc.Encode(rep) }
 	switch req.Op {
 	case "status":
+		if req.WaitReady {
+			select {
+			case <-c.ready:
+			case <-ctx.Done():
+				return
+			}
+		}
 		st, err := c.status(ctx)
 		if err != nil {
 			send(reply{Done: true, Error: err.Error()})
@@ -205,7 +213,7 @@ func (c *Core) status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Role: c.opts.Role, PID: os.Getpid(), Ready: c.ready.Load(), Uploaded: c.uploaded.Load(),
+	return Status{Role: c.opts.Role, PID: os.Getpid(), Ready: c.isReady(), Uploaded: c.uploaded.Load(),
 		Jobs: jobs, Watching: c.Watching()}, nil
 }
 
@@ -259,9 +267,15 @@ func (r *Remote) call(ctx context.Context, req request, each func(reply) error) 
 }
 
 // Status asks the running Upshot what it is doing.
-func (r *Remote) Status(ctx context.Context) (Status, error) {
+func (r *Remote) Status(ctx context.Context) (Status, error) { return r.status(ctx, false) }
+
+// WaitReady waits until the running Upshot's front end is up (the window
+// shows, the watch watches), and returns its status then.
+func (r *Remote) WaitReady(ctx context.Context) (Status, error) { return r.status(ctx, true) }
+
+func (r *Remote) status(ctx context.Context, waitReady bool) (Status, error) {
 	var st Status
-	err := r.call(ctx, request{Op: "status"}, func(rep reply) error {
+	err := r.call(ctx, request{Op: "status", WaitReady: waitReady}, func(rep reply) error {
 		if rep.Status != nil {
 			st = *rep.Status
 		}

@@ -177,7 +177,7 @@ func launch(bin, display, dir, data string, idle time.Duration) (result, error) 
 		_ = cmd.Wait()
 	}()
 	// The bare window says "shown"; Upshot's says so to whoever asks
-	// (upshot status), which is asked every 5 ms.
+	// (upshot status) as soon as it is: one request, answered then.
 	shown := make(chan time.Duration, 1)
 	if data == "" {
 		go func() {
@@ -198,11 +198,17 @@ func launch(bin, display, dir, data string, idle time.Duration) (result, error) 
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			for ctx.Err() == nil {
-				if st, err := core.Reach(data).Status(ctx); err == nil && st.Ready {
+				// Once the app listens, one request that it answers
+				// when its window is up; before, nobody to ask yet.
+				st, err := core.Reach(data).WaitReady(ctx)
+				if err == nil && st.Ready {
 					shown <- time.Since(start)
 					return
 				}
-				time.Sleep(5 * time.Millisecond) // polling another process: there is no event to await
+				if !errors.Is(err, core.ErrNotRunning) {
+					return
+				}
+				time.Sleep(2 * time.Millisecond) // the app has not made its socket yet
 			}
 		}()
 	}
