@@ -84,13 +84,8 @@ func scanJob(r scanner) (Job, error) {
 // than through the queue's workers): it starts in the uploading state with
 // one attempt, and ends with Complete, Fail or Reject like any claimed job.
 func (s *Store) Begin(ctx context.Context, path string, size int64, mod time.Time, src Source) (Job, error) {
-	switch {
-	case path == "":
-		return Job{}, errors.New("begin: empty path")
-	case size < 0:
-		return Job{}, fmt.Errorf("begin %s: negative size %d", path, size)
-	case !src.valid():
-		return Job{}, fmt.Errorf("begin %s: unknown source %q", path, src)
+	if err := checkNewJob("begin", path, size, src); err != nil {
+		return Job{}, err
 	}
 	now := toDB(time.Now())
 	var j Job
@@ -108,18 +103,26 @@ func (s *Store) Begin(ctx context.Context, path string, size int64, mod time.Tim
 	return j, nil
 }
 
+// checkNewJob refuses a job that could never be uploaded.
+func checkNewJob(verb, path string, size int64, src Source) error {
+	switch {
+	case path == "":
+		return errors.New(verb + ": empty path")
+	case size < 0:
+		return fmt.Errorf("%s %s: negative size %d", verb, path, size)
+	case !src.valid():
+		return fmt.Errorf("%s %s: unknown source %q", verb, path, src)
+	}
+	return nil
+}
+
 // Enqueue records a new queued job for the file at path, due now. If a job
 // for the same path, size, modification time and source is still pending
 // (queued, uploading or failed), Enqueue returns that job instead of adding
 // another, so repeated events for one file make one job.
 func (s *Store) Enqueue(ctx context.Context, path string, size int64, mod time.Time, src Source) (Job, error) {
-	switch {
-	case path == "":
-		return Job{}, errors.New("enqueue: empty path")
-	case size < 0:
-		return Job{}, fmt.Errorf("enqueue %s: negative size %d", path, size)
-	case !src.valid():
-		return Job{}, fmt.Errorf("enqueue %s: unknown source %q", path, src)
+	if err := checkNewJob("enqueue", path, size, src); err != nil {
+		return Job{}, err
 	}
 	now := toDB(time.Now())
 	var j Job
