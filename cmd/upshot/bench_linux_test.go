@@ -225,37 +225,40 @@ func BenchmarkVersion(b *testing.B) {
 
 // BenchmarkUploadMany is one `upshot upload` of 200 files of 200 KB at
 // each concurrency, on the bare server and behind a proxy that holds each
-// request for 10 ms, as a distant server would.
+// request for 10 ms, as a distant server would. As in the rclone baseline
+// (scripts/baselines.sh), the concurrencies run in turn against one server
+// and one data dir, after a one-file warm-up that learns the endpoint's
+// capabilities, as any installed copy has.
 func BenchmarkUploadMany(b *testing.B) {
 	const files, size = 200, 200_000
 	for _, rtt := range []time.Duration{0, 10 * time.Millisecond} {
 		b.Run(fmt.Sprintf("rtt=%dms", rtt.Milliseconds()), func(b *testing.B) {
+			e := newBed(b)
+			endpoint := e.srv.Endpoint
+			if rtt > 0 {
+				endpoint = s3test.NewProxy(b, e.srv, s3test.ProxyOptions{Latency: rtt}).URL
+			}
+			paths := make([]string, files)
+			for i := range paths {
+				paths[i] = filepath.Join(e.dir, "many", fmt.Sprintf("img-%04d.bin", i))
+				writeRandom(b, paths[i], size, e.next())
+			}
+			cfg, env := e.config(b, endpoint, "many-warm", uploader.DefaultConcurrency)
+			if r := timed(b, env, e.srv.PID(), "upload", "--config", cfg, "--no-clipboard", paths[0]); r.lines != 1 {
+				b.Fatalf("the warm-up printed %d lines, want one link", r.lines)
+			}
 			for _, conc := range []int{1, 4, 8, 16} {
 				b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-					e := newBed(b)
-					endpoint := e.srv.Endpoint
-					if rtt > 0 {
-						endpoint = s3test.NewProxy(b, e.srv, s3test.ProxyOptions{Latency: rtt}).URL
-					}
-					paths := make([]string, files)
-					for i := range paths {
-						paths[i] = filepath.Join(e.dir, "many", fmt.Sprintf("img-%04d.bin", i))
-						writeRandom(b, paths[i], size, e.next())
-					}
-					upload := func(i int, paths ...string) sample {
-						prefix := fmt.Sprintf("many-%d", i)
-						cfg, env := e.config(b, endpoint, prefix, conc)
+					var runs []sample
+					for i := 1; b.Loop(); i++ {
+						prefix := fmt.Sprintf("many-%d-%d", conc, i)
+						cfg, _ := e.config(b, endpoint, prefix, conc)
 						stamp(b, e.next(), paths...)
 						r := timed(b, env, e.srv.PID(), append([]string{"upload", "--config", cfg, "--no-clipboard"}, paths...)...)
 						if n := e.objects(b, prefix); r.lines != len(paths) || n != len(paths) {
 							b.Fatalf("%d links printed and %d objects stored, want %d", r.lines, n, len(paths))
 						}
-						return r
-					}
-					upload(0, paths[0]) // learns the endpoint's capabilities
-					var runs []sample
-					for i := 1; b.Loop(); i++ {
-						runs = append(runs, upload(i, paths...))
+						runs = append(runs, r)
 					}
 					report(b, runs, "ms/op", files, "files/s")
 				})
