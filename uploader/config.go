@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -43,6 +45,7 @@ type Config struct {
 	Output   Output   `toml:"output"`
 	Transfer Transfer `toml:"transfer"`
 	Privacy  Privacy  `toml:"privacy"`
+	Inbox    Inbox    `toml:"inbox"`
 	Watch    []Watch  `toml:"watch"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -107,6 +110,55 @@ type Privacy struct {
 
 // Strips reports whether metadata is stripped by default.
 func (p Privacy) Strips() bool { return p.StripMetadata == nil || *p.StripMetadata }
+
+// Inbox is the phone inbox: a page on the local network from which a
+// phone uploads straight to the bucket, with grants the desktop signs.
+type Inbox struct {
+	// Listen is the address and port the page is served on; default
+	// ":8765" (every interface: the phone is on the LAN).
+	Listen string `toml:"listen"`
+	// Idle ends a session after this long without a request; default 15m.
+	Idle Duration `toml:"idle"`
+	// MaxSize is the largest file a phone may send; default 2GB.
+	MaxSize Size `toml:"max_size"`
+	// Types are the media types a phone may send, such as "image/*" or
+	// "video/mp4"; default images and videos.
+	Types []string `toml:"types"`
+	// GrantsPerMinute bounds how many uploads a session may start each
+	// minute; default 120.
+	GrantsPerMinute int `toml:"grants_per_minute"`
+}
+
+// Default inbox settings.
+const (
+	DefaultInboxListen               = ":8765"
+	DefaultInboxIdle                 = 15 * time.Minute
+	DefaultInboxMaxSize         Size = 2_000_000_000
+	DefaultInboxGrantsPerMinute      = 120
+)
+
+// DefaultInboxTypes are the media types a phone may send by default.
+// SVG and HTML are left out: a page on the bucket's domain could run
+// scripts there.
+var DefaultInboxTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif",
+	"video/mp4", "video/quicktime", "video/webm"}
+
+// Duration is a time span written in TOML as a string such as "15m".
+type Duration time.Duration
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (d *Duration) UnmarshalTOML(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("want a duration like \"15m\", got %v", v)
+	}
+	n, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: write it like 90s, 15m or 1h", s)
+	}
+	*d = Duration(n)
+	return nil
+}
 
 // Watch is one watched folder.
 type Watch struct {
@@ -314,6 +366,22 @@ func (c *Config) SetDefaults() {
 	if c.Transfer.MultipartThreshold == 0 {
 		c.Transfer.MultipartThreshold = c.Transfer.PartSize
 	}
+	in := &c.Inbox
+	if in.Listen == "" {
+		in.Listen = DefaultInboxListen
+	}
+	if in.Idle == 0 {
+		in.Idle = Duration(DefaultInboxIdle)
+	}
+	if in.MaxSize == 0 {
+		in.MaxSize = DefaultInboxMaxSize
+	}
+	if len(in.Types) == 0 {
+		in.Types = slices.Clone(DefaultInboxTypes)
+	}
+	if in.GrantsPerMinute == 0 {
+		in.GrantsPerMinute = DefaultInboxGrantsPerMinute
+	}
 }
 
 // IsB2 reports whether the endpoint is Backblaze B2's S3 API.
@@ -388,6 +456,24 @@ func (c *Config) Validate() error {
 	if tr.MultipartThreshold < MinPartSize || tr.MultipartThreshold > MaxPartSize {
 		bad("transfer.multipart_threshold", fmt.Sprintf("%d bytes is out of range", tr.MultipartThreshold), "use 5MiB to 5GB: B2 takes at most 5 GB (5,000,000,000 bytes) in one PUT")
 	}
+	in := c.Inbox
+	if _, port, err := net.SplitHostPort(in.Listen); err != nil || port == "" {
+		bad("inbox.listen", fmt.Sprintf("%q is not an address and port", in.Listen), "write it like :8765 or 192.168.1.10:8765")
+	}
+	if in.Idle < Duration(time.Minute) || in.Idle > Duration(24*time.Hour) {
+		bad("inbox.idle", fmt.Sprintf("%v is out of range", time.Duration(in.Idle)), "use 1m to 24h")
+	}
+	if in.MaxSize < 1 || in.MaxSize > maxSinglePut {
+		bad("inbox.max_size", fmt.Sprintf("%d bytes is out of range", in.MaxSize), "use up to 5GB: a phone sends each file in one PUT")
+	}
+	for _, t := range in.Types {
+		if !validTypePattern(t) {
+			bad("inbox.types", fmt.Sprintf("%q is not a media type", t), "use types like image/jpeg, or image/* for every image")
+		}
+	}
+	if in.GrantsPerMinute < 1 || in.GrantsPerMinute > 10000 {
+		bad("inbox.grants_per_minute", fmt.Sprintf("%d is out of range", in.GrantsPerMinute), "use 1 to 10000")
+	}
 	for i, w := range c.Watch {
 		if strings.TrimSpace(w.Dir) == "" {
 			bad(fmt.Sprintf("watch[%d].dir", i), "is empty", "set it to a folder to watch, e.g. ~/Pictures/Screenshots")
@@ -399,6 +485,28 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validTypePattern accepts "type/subtype" and "type/*".
+func validTypePattern(p string) bool {
+	major, minor, ok := strings.Cut(p, "/")
+	return ok && major != "" && minor != "" && major != "*" && !strings.ContainsAny(p, " ;,") && (minor == "*" || !strings.Contains(minor, "*"))
+}
+
+// AcceptsType reports whether the inbox takes files of media type t.
+func (in Inbox) AcceptsType(t string) bool {
+	t = strings.ToLower(t)
+	major, minor, ok := strings.Cut(t, "/")
+	if !ok || major == "" || minor == "" {
+		return false
+	}
+	for _, p := range in.Types {
+		p = strings.ToLower(p)
+		if p == t || p == major+"/*" {
+			return true
+		}
+	}
+	return false
 }
 
 func validBucket(b string) bool {

@@ -91,6 +91,11 @@ func TestValidationNamesFieldAndFix(t *testing.T) {
 		"part":        {"[transfer]\npart_size = 1000", "transfer.part_size", "5MiB"},
 		"single PUT":  {"[transfer]\nmultipart_threshold = \"5GiB\"", "transfer.multipart_threshold", "at most 5 GB"},
 		"unknown key": {`bukket = "x"`, "target.bukket", "check its spelling"},
+		"inbox port":  {"[inbox]\nlisten = \"8765\"", "inbox.listen", "like :8765"},
+		"inbox idle":  {"[inbox]\nidle = \"10s\"", "inbox.idle", "1m to 24h"},
+		"inbox size":  {"[inbox]\nmax_size = \"6GB\"", "inbox.max_size", "up to 5GB"},
+		"inbox type":  {"[inbox]\ntypes = [\"jpeg\"]", "inbox.types", "image/*"},
+		"inbox rate":  {"[inbox]\ngrants_per_minute = -1", "inbox.grants_per_minute", "1 to 10000"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -205,6 +210,16 @@ func TestSaveRoundTrip(t *testing.T) {
 		if back.Target.URLTemplate != c.Target.URLTemplate || back.Transfer.PartSize != c.Transfer.PartSize ||
 			back.Output.Format != c.Output.Format || len(back.Watch) != 1 || back.Watch[0].Include[0] != "*.png" {
 			t.Fatalf("round trip lost settings: %+v", back)
+		}
+	}
+}
+
+func TestInboxAcceptsType(t *testing.T) {
+	in := Inbox{Types: []string{"image/*", "video/mp4"}}
+	for typ, want := range map[string]bool{"image/jpeg": true, "IMAGE/PNG": true, "video/mp4": true,
+		"video/webm": false, "text/html": false, "image": false, "": false} {
+		if got := in.AcceptsType(typ); got != want {
+			t.Errorf("AcceptsType(%q) = %v, want %v", typ, got, want)
 		}
 	}
 }
