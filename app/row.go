@@ -88,7 +88,7 @@ func (r *row) bind(it item) {
 	e := it.entry
 	r.setName(filepath.Base(e.File))
 	r.setThumb(r.u.thumbs.get(e), e.ContentType)
-	parts := []string{humanSize(e.Size), humanTime(e.Time, r.u.core.now())}
+	parts := []string{uploader.Size(e.Size).String(), humanTime(e.Time, r.u.core.now())}
 	imp := widget.MediumImportance
 	switch {
 	case strings.HasPrefix(e.LinkStatus, "link broken"):
@@ -119,7 +119,7 @@ func (r *row) bindJob(j *pendingJob) {
 		if j.total > 0 {
 			v = float64(j.sent) / float64(j.total)
 		}
-		r.setMeta(fmt.Sprintf("Uploading · %d%% of %s", int(v*100), humanSize(j.total)), widget.MediumImportance)
+		r.setMeta(fmt.Sprintf("Uploading · %d%% of %s", int(v*100), uploader.Size(j.total)), widget.MediumImportance)
 		r.bar.set(v)
 		r.bar.Show()
 		return
@@ -134,7 +134,7 @@ func (r *row) bindJob(j *pendingJob) {
 		r.setMeta("Not uploaded: "+j.err, widget.DangerImportance)
 		r.retry.Show()
 	default:
-		r.setMeta(fmt.Sprintf("Waiting · %s", humanSize(j.job.Size)), widget.LowImportance)
+		r.setMeta(fmt.Sprintf("Waiting · %s", uploader.Size(j.job.Size)), widget.LowImportance)
 	}
 	r.bar.Hide()
 }

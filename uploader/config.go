@@ -187,6 +187,22 @@ func (s *Size) UnmarshalTOML(v any) error {
 	return fmt.Errorf("want a number of bytes or a string like \"100MB\", got %v", v)
 }
 
+// String writes the size the way file managers do: 999 B, 1.0 kB, 2.1 MB,
+// 5.0 GB. The command line, the window and the phone's page all use it.
+func (s Size) String() string {
+	const unit = 1000
+	n := int64(s)
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
 var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([a-zA-Z]*)\s*$`)
 
 // ParseSize reads "5000000", "100MB" (10^6) or "64MiB" (2^20).

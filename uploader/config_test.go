@@ -223,3 +223,11 @@ func TestInboxAcceptsType(t *testing.T) {
 		}
 	}
 }
+
+func TestSizeString(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 2_150_000: "2.1 MB", 5e9: "5.0 GB"} {
+		if got := Size(n).String(); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -267,3 +267,19 @@ func presignedExpiry(raw string) (time.Time, error) {
 	}
 	return at.Add(time.Duration(secs) * time.Second), nil
 }
+
+// Holds reports whether the object at key is still the content of the
+// given size and SHA1 (hex): a HEAD, as before reusing a history entry.
+func (u *Uploader) Holds(ctx context.Context, key string, size int64, sha1hex string) (bool, error) {
+	var d Digest
+	b, err := hex.DecodeString(sha1hex)
+	if err != nil || len(b) != len(d.SHA1) {
+		return false, fmt.Errorf("check %s: the history's SHA1 %q is not 40 hex digits", key, sha1hex)
+	}
+	copy(d.SHA1[:], b)
+	h, err := u.head(ctx, key, "")
+	if err != nil || h == nil {
+		return false, err
+	}
+	return u.matches(h, &localFile{path: key, size: size, dig: fileDigests{whole: d}}) == nil, nil
+}

@@ -78,7 +78,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if strings.HasPrefix(e.LinkStatus, "link broken") {
 			note += "  " + e.LinkStatus
 		}
-		fmt.Fprintf(w, "%s  %-8s %8s  %s  %s%s\n", e.Time.Local().Format("2006-01-02 15:04"), e.Source, humanSize(e.Size),
+		fmt.Fprintf(w, "%s  %-8s %8s  %s  %s%s\n", e.Time.Local().Format("2006-01-02 15:04"), e.Source, uploader.Size(e.Size),
 			filepath.Base(e.File), e.URL, note)
 	}
 	if len(entries) == 0 && !*asJSON {
@@ -96,19 +96,6 @@ func origIfDifferent(e store.Entry) string {
 		return ""
 	}
 	return e.OriginalSHA1
-}
-
-// humanSize writes a byte count the way a person reads it.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int {

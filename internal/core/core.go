@@ -87,6 +87,9 @@ type Core struct {
 	ready      chan struct{} // closed by Ready
 	readyOnce  sync.Once
 	uploaded   atomic.Int64
+
+	waitMu  sync.Mutex
+	waiters map[string]chan Event // by job path: see Relay
 }
 
 // Open takes the queue of opts.DataDir: the instance lock (failing with
@@ -245,6 +248,7 @@ func (c *Core) event(ev Event) {
 	if ev.Kind == Done {
 		c.uploaded.Add(1)
 	}
+	c.notifyWaiter(ev)
 	c.opts.OnEvent(ev)
 }
 

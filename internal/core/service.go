@@ -544,6 +544,32 @@ func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, 
 	return entry, link, nil
 }
 
+// Record enters an upload that another program made (a phone, through a
+// grant) in the history as a done job from src, and reports it Done with
+// its latency from start. The object is in the bucket already and was
+// confirmed by the caller. Call [Service.CheckLink] afterwards for a
+// new object.
+func (s *Service) Record(ctx context.Context, src store.Source, res uploader.Result, start time.Time) (store.Job, store.Entry, error) {
+	job, err := s.st.Begin(ctx, res.File, res.Size, time.Time{}, src)
+	if err != nil {
+		return store.Job{}, store.Entry{}, fmt.Errorf("%s is in the bucket as %s, but %w", res.File, res.Key, store.Diagnose(err, s.st.Path()))
+	}
+	e, err := s.st.Complete(context.WithoutCancel(ctx), job.ID, store.Entry{File: res.File, Key: res.Key, URL: res.URL,
+		SHA1: res.SHA1, Size: res.Size, ContentType: res.ContentType, Source: src, Time: s.opts.Now(), Deduplicated: res.Deduplicated})
+	if err != nil {
+		_ = s.st.Reject(context.WithoutCancel(ctx), job.ID, err.Error())
+		return store.Job{}, store.Entry{}, fmt.Errorf("%s is in the bucket as %s, but %w", res.File, res.Key, store.Diagnose(err, s.st.Path()))
+	}
+	s.emit(Event{Kind: Done, Job: job, Entry: e, Link: LinkFor(e), Latency: s.opts.Now().Sub(start)})
+	return job, e, nil
+}
+
+// CheckLink fetches a new link recorded for job, when the settings ask
+// for that, and reports it as LinkChecked; see [Service.Record].
+func (s *Service) CheckLink(ctx context.Context, job store.Job, e store.Entry) store.Entry {
+	return s.checkLink(ctx, job, e, LinkFor(e))
+}
+
 // LinkFor rebuilds the link of a history entry.
 func LinkFor(e store.Entry) uploader.Link {
 	return uploader.Link{URL: e.URL, Name: filepath.Base(e.File), ContentType: e.ContentType}

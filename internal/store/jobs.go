@@ -37,11 +37,12 @@ const (
 	SourceDrop      Source = "drop"      // drag and drop onto the window
 	SourceClipboard Source = "clipboard" // an image from the clipboard
 	SourceCLI       Source = "cli"       // upshot upload FILE…, or the tray's file picker
+	SourcePhone     Source = "phone"     // the phone inbox, straight to the bucket or relayed
 )
 
 func (s Source) valid() bool {
 	switch s {
-	case SourceWatch, SourceDrop, SourceClipboard, SourceCLI:
+	case SourceWatch, SourceDrop, SourceClipboard, SourceCLI, SourcePhone:
 		return true
 	}
 	return false

@@ -12,9 +12,9 @@ import (
 //
 // Times are INTEGER Unix nanoseconds (0 or NULL: none). Every table is
 // STRICT, so a wrong type is an error rather than a silent coercion.
-var migrations = [][]string{
+var migrations = []migration{
 	// 1: jobs, history, watermarks, settings.
-	{
+	sqlSteps(
 		`CREATE TABLE jobs (
 			id           INTEGER PRIMARY KEY,
 			path         TEXT    NOT NULL,
@@ -71,7 +71,57 @@ var migrations = [][]string{
 			key   TEXT PRIMARY KEY,
 			value TEXT NOT NULL
 		) STRICT, WITHOUT ROWID`,
-	},
+	),
+	// 2: the phone inbox's source, 'phone'.
+	loosenChecks(`'cli')`, `'cli', 'phone')`, "jobs", "history"),
+}
+
+// migration is one step of the schema.
+type migration func(ctx context.Context, tx *sql.Tx) error
+
+// sqlSteps is a step of plain SQL statements.
+func sqlSteps(stmts ...string) migration {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// loosenChecks replaces old with new in the CREATE TABLE text of tables,
+// to widen a CHECK constraint: rows that passed the old check pass the new
+// one, so SQLite's documented way of changing constraints in place
+// applies (writable_schema, then a new schema_version so that every
+// connection reads the schema again), without copying the tables, whose
+// rows (and history's links to jobs) stay as they are.
+func loosenChecks(old, new string, tables ...string) migration {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		var version int
+		if err := tx.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&version); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA writable_schema = ON"); err != nil {
+			return err
+		}
+		for _, table := range tables {
+			res, err := tx.ExecContext(ctx, `UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?`, old, new, table)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return fmt.Errorf("widen the checks of table %s: %d rows changed (%v)", table, n, err)
+			}
+		}
+		// PRAGMA takes no bound parameters; the value is SQLite's own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", version+1)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "PRAGMA writable_schema = OFF")
+		return err
+	}
 }
 
 // migrate brings the schema to the newest version in one transaction.
@@ -88,10 +138,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("schema version %d is newer than this Upshot knows (%d): upgrade Upshot", v, len(migrations))
 		}
 		for i := v; i < len(migrations); i++ {
-			for _, stmt := range migrations[i] {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("migration %d: %w", i+1, err)
-				}
+			if err := migrations[i](ctx, tx); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
 		}
 		if v == len(migrations) {

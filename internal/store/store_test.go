@@ -204,7 +204,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	s, path := openTest(t)
 	old := migrations
 	t.Cleanup(func() { migrations = old })
-	migrations = append(slices.Clip(old), []string{`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`})
+	migrations = append(slices.Clip(old), sqlSteps(`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`))
 
 	if _, err := Open(t.Context(), path); err == nil {
 		t.Fatal("Open with a broken migration succeeded")
@@ -215,6 +215,61 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	var n int
 	if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("half-applied migration left table extra (count %d, %v)", n, err)
+	}
+}
+
+// TestPhoneSourceMigration: a database made before the phone inbox keeps
+// its jobs and history, with their links, and takes phone uploads after
+// the upgrade.
+func TestPhoneSourceMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := migrations
+	migrations = old[:1]
+	s, err := Open(ctx, path)
+	if err != nil {
+		migrations = old
+		t.Fatal(err)
+	}
+	job, err := s.Begin(ctx, "/pics/a.png", 10, time.Time{}, SourceWatch)
+	if err == nil {
+		_, err = s.Complete(ctx, job.ID, Entry{Key: "a.png", URL: "https://img.example.com/a.png", SHA1: strings.Repeat("ab", 20), Size: 10})
+	}
+	_, phoneErr := s.Begin(ctx, "b.jpg", 10, time.Time{}, SourcePhone)
+	migrations = old
+	if err != nil || s.Close() != nil {
+		t.Fatal(err)
+	}
+	if phoneErr == nil || !strings.Contains(phoneErr.Error(), "CHECK") {
+		t.Fatalf("a phone job before the upgrade: %v, want the old CHECK to refuse it", phoneErr)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if v, err := s.schemaVersion(ctx); err != nil || v != len(migrations) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(migrations))
+	}
+	h, err := s.History(ctx, Query{})
+	if err != nil || len(h) != 1 || h[0].JobID != job.ID || h[0].Source != SourceWatch {
+		t.Fatalf("history after the upgrade: %+v, %v; want the old entry, still linked to job %d", h, err, job.ID)
+	}
+	p, err := s.Begin(ctx, "b.jpg", 10, time.Time{}, SourcePhone)
+	if err == nil {
+		_, err = s.Complete(ctx, p.ID, Entry{Key: "b.jpg", URL: "https://img.example.com/b.jpg", SHA1: strings.Repeat("cd", 20), Size: 10})
+	}
+	if err != nil {
+		t.Fatalf("a phone upload after the upgrade: %v", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO jobs (path, source, state, size, mod_time, next_attempt, created, updated)
+		VALUES ('c.jpg', 'fax', 'queued', 1, 0, 0, 0, 0)`); err == nil || !strings.Contains(err.Error(), "CHECK") {
+		t.Fatalf("an unknown source: %v; want the widened CHECK to refuse it", err)
+	}
+	var ok string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity check: %q, %v", ok, err)
 	}
 }
 
