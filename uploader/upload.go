@@ -60,6 +60,8 @@ type Uploader struct {
 	caps      *capsStore
 	now       func() time.Time
 	probeOnce onceErr
+	// inboxListen is where the phone inbox serves its page (inbox.listen).
+	inboxListen string
 }
 
 // New builds an Uploader for a validated config.
@@ -89,6 +91,11 @@ func New(cfg *Config, opts Options) (*Uploader, error) {
 		presign: s3.NewPresignClient(client),
 		tmpl:    tmpl,
 		now:     time.Now,
+
+		inboxListen: cfg.Inbox.Listen,
+	}
+	if u.inboxListen == "" {
+		u.inboxListen = DefaultInboxListen
 	}
 	if opts.Now != nil {
 		u.now = opts.Now
