@@ -343,9 +343,16 @@ func TestCORSPreflight(t *testing.T) {
 }
 
 // TestCORSThroughB2Proxy writes the rules through a proxy that refuses
-// checksum headers as B2 does.
+// checksum headers as B2 does, over http and https (where the SDK signs
+// no payload hash).
 func TestCORSThroughB2Proxy(t *testing.T) {
-	e := newEnv(t, envOptions{b2: true})
+	for _, tls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) { corsThroughB2Proxy(t, tls) })
+	}
+}
+
+func corsThroughB2Proxy(t *testing.T, tls bool) {
+	e := newEnv(t, envOptions{b2: true, tls: tls})
 	ctx := t.Context()
 
 	// The SDK on its own sends a CRC32 header, which B2 refuses.
