@@ -3,6 +3,11 @@ package uploader
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"upshot/internal/lan"
 )
 
 // Level grades one finding of a check.
@@ -49,13 +54,16 @@ func (r *Report) add(l Level, topic, format string, args ...any) {
 // writes a small probe object under the template's prefix with the same
 // checksums and headers as an upload, confirms it with a HEAD, learns how
 // the endpoint keeps two writers from sharing a name (conditional writes,
-// or versions), and deletes what it wrote. It never calls bucket-level
-// APIs, which B2 keys scoped to one bucket may not use.
+// or versions), and deletes what it wrote. Last, it reads the bucket's
+// CORS rules to tell whether the phone inbox's page may upload straight
+// to the bucket; that is the one bucket-level call, and a key that may not
+// make it (B2 keys without readBuckets) gets a warning, not an error.
 func (u *Uploader) Check(ctx context.Context) Report {
 	var r Report
 	t := u.target
 	r.add(LevelOK, "endpoint", "%s (region %s)", t.Endpoint, t.Region)
 	r.add(LevelOK, "bucket", "%s", t.Bucket)
+	var scope *KeyScope
 	if t.usesB2API() {
 		ks, err := u.KeyScope(ctx)
 		if err != nil {
@@ -63,6 +71,7 @@ func (u *Uploader) Check(ctx context.Context) Report {
 			return r
 		}
 		u.checkScope(&r, ks)
+		scope = &ks
 	}
 
 	p, err := u.probeWrites(ctx)
@@ -82,6 +91,7 @@ func (u *Uploader) Check(ctx context.Context) Report {
 	} else {
 		r.add(LevelOK, "delete", "probe object deleted")
 	}
+	u.checkInbox(ctx, &r, scope)
 	sample, err := u.tmpl.Render(KeyInput{FileName: "Screenshot 2026-11-22 at 10.15.00.png", Time: u.now()})
 	if err == nil {
 		r.add(LevelOK, "links", "a screenshot would get %s", u.ObjectURL(ctx, sample))
@@ -107,4 +117,63 @@ func (u *Uploader) checkNoOverwrite(r *Report, p probeResult) {
 	default:
 		r.add(LevelWarn, topic, "no conditional writes and no versions: Upshot looks before it writes, but two computers uploading different files under the same name at the same moment could replace one with the other; add {sha1:8} to target.path_template to rule that out, or turn on versioning for the bucket")
 	}
+}
+
+// checkInbox reports whether the bucket's CORS rules let the phone inbox's
+// page, at the origins inbox.listen gives on this computer, upload straight
+// to the bucket. Without them the inbox still works: the page sends files
+// through this computer. scope is the B2 key's scope, when known.
+func (u *Uploader) checkInbox(ctx context.Context, r *Report, scope *KeyScope) {
+	const topic = "phone inbox"
+	origins := lan.Origins(u.inboxListen)
+	if len(origins) == 0 {
+		r.add(LevelWarn, topic, "inbox.listen %q gives no address a phone could open: this computer has no network address besides loopback; connect it to the phone's network", u.inboxListen)
+		return
+	}
+	rules, err := u.corsRules(ctx)
+	if err != nil {
+		r.add(LevelWarn, topic, "%v; so Upshot cannot tell whether phones may upload straight to the bucket (if not, they send files through this computer)", err)
+		return
+	}
+	level, detail := inboxFinding(origins, rules, scope)
+	r.add(level, topic, "%s", detail)
+}
+
+// inboxFinding grades the bucket's CORS rules for the inbox's origins.
+func inboxFinding(origins []string, rules []types.CORSRule, scope *KeyScope) (Level, string) {
+	var allowed, denied []string
+	reasons := map[string][]string{} // reason → origins
+	var order []string               // the reasons, in order
+	for _, o := range origins {
+		st := evaluateCORS(rules, o)
+		if st.Allowed {
+			allowed = append(allowed, o)
+			continue
+		}
+		denied = append(denied, o)
+		if _, seen := reasons[st.Reason]; !seen {
+			order = append(order, st.Reason)
+		}
+		reasons[st.Reason] = append(reasons[st.Reason], o)
+	}
+	if len(denied) == 0 {
+		return LevelOK, "the bucket's CORS rules let a phone upload straight to the bucket from " + strings.Join(allowed, ", ")
+	}
+	var why []string
+	for _, reason := range order {
+		if len(order) == 1 {
+			why = append(why, reason)
+		} else {
+			why = append(why, strings.Join(reasons[reason], ", ")+": "+reason)
+		}
+	}
+	lead := "phones cannot upload straight to the bucket from " + strings.Join(denied, ", ")
+	if len(allowed) > 0 {
+		lead = "phones can upload straight to the bucket from " + strings.Join(allowed, ", ") + ", but not from " + strings.Join(denied, ", ")
+	}
+	fix := "run upshot inbox --setup-cors to allow it"
+	if scope != nil && !scope.Can("writeBuckets") {
+		fix += " (with a key that has writeBuckets, once)"
+	}
+	return LevelWarn, fmt.Sprintf("%s (%s); they send files through this computer instead, which is slower: %s", lead, strings.Join(why, "; "), fix)
 }

@@ -46,14 +46,16 @@ type testEnv struct {
 type envOptions struct {
 	// b2 puts the B2-like proxy in front of a server that keeps versions.
 	tls, proxy, b2, publicRead bool
-	edit                       func(*Config)
-	policy                     *Policy
+	// user starts the server with a second, ordinary account.
+	user   bool
+	edit   func(*Config)
+	policy *Policy
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	e := &testEnv{state: t.TempDir()}
-	e.srv = s3test.Start(t, s3test.Options{TLS: o.tls, PublicRead: o.publicRead, Versioning: o.b2})
+	e.srv = s3test.Start(t, s3test.Options{TLS: o.tls, PublicRead: o.publicRead, Versioning: o.b2, User: o.user})
 	endpoint, ca := e.srv.Endpoint, e.srv.CAPEM
 	if o.proxy || o.b2 {
 		e.proxy = s3test.NewProxy(t, e.srv, s3test.ProxyOptions{TLS: o.tls, B2: o.b2})

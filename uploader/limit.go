@@ -65,3 +65,11 @@ func (l *limitedStore) AbortMultipartUpload(ctx context.Context, in *s3.AbortMul
 func (l *limitedStore) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, o ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
 	return call(ctx, l, in, o, l.next.ListObjectVersions)
 }
+
+func (l *limitedStore) GetBucketCors(ctx context.Context, in *s3.GetBucketCorsInput, o ...func(*s3.Options)) (*s3.GetBucketCorsOutput, error) {
+	return call(ctx, l, in, o, l.next.GetBucketCors)
+}
+
+func (l *limitedStore) PutBucketCors(ctx context.Context, in *s3.PutBucketCorsInput, o ...func(*s3.Options)) (*s3.PutBucketCorsOutput, error) {
+	return call(ctx, l, in, o, l.next.PutBucketCors)
+}

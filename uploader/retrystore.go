@@ -105,3 +105,13 @@ func (r *retryStore) AbortMultipartUpload(ctx context.Context, in *s3.AbortMulti
 func (r *retryStore) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, o ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
 	return retry(ctx, r, "list versions of "+aws.ToString(in.Prefix), in, o, nil, r.next.ListObjectVersions)
 }
+
+func (r *retryStore) GetBucketCors(ctx context.Context, in *s3.GetBucketCorsInput, o ...func(*s3.Options)) (*s3.GetBucketCorsOutput, error) {
+	return retry(ctx, r, "read the CORS rules of "+aws.ToString(in.Bucket), in, o, nil, r.next.GetBucketCors)
+}
+
+// PutBucketCors is sent again as it is: it replaces the whole rule set, so
+// a second write of the same set changes nothing.
+func (r *retryStore) PutBucketCors(ctx context.Context, in *s3.PutBucketCorsInput, o ...func(*s3.Options)) (*s3.PutBucketCorsOutput, error) {
+	return retry(ctx, r, "write the CORS rules of "+aws.ToString(in.Bucket), in, o, nil, r.next.PutBucketCors)
+}

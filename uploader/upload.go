@@ -30,6 +30,8 @@ type objectStore interface {
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	GetBucketCors(context.Context, *s3.GetBucketCorsInput, ...func(*s3.Options)) (*s3.GetBucketCorsOutput, error)
+	PutBucketCors(context.Context, *s3.PutBucketCorsInput, ...func(*s3.Options)) (*s3.PutBucketCorsOutput, error)
 }
 
 var _ objectStore = (*s3.Client)(nil)
@@ -58,6 +60,8 @@ type Uploader struct {
 	caps      *capsStore
 	now       func() time.Time
 	probeOnce onceErr
+	// inboxListen is where the phone inbox serves its page (inbox.listen).
+	inboxListen string
 }
 
 // New builds an Uploader for a validated config.
@@ -87,6 +91,11 @@ func New(cfg *Config, opts Options) (*Uploader, error) {
 		presign: s3.NewPresignClient(client),
 		tmpl:    tmpl,
 		now:     time.Now,
+
+		inboxListen: cfg.Inbox.Listen,
+	}
+	if u.inboxListen == "" {
+		u.inboxListen = DefaultInboxListen
 	}
 	if opts.Now != nil {
 		u.now = opts.Now

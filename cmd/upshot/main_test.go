@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"upshot/uploader"
 	"upshot/uploader/s3test"
 )
 
@@ -230,6 +231,56 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if !failed {
 		t.Fatalf("check --json with a wrong key: %s", out)
+	}
+}
+
+// TestCheckPhoneInbox: check warns while the bucket's CORS rules keep the
+// inbox's page from uploading, says how to fix it, and is content once the
+// rule is there.
+func TestCheckPhoneInbox(t *testing.T) {
+	const origin = "http://192.168.1.10:8765"
+	e := newCLIEnv(t, "[inbox]\nlisten = \"192.168.1.10:8765\"\n")
+	code, out, errs := upshot(t, "check", "--config", e.config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	t.Logf("upshot check:\n%s", out)
+	want := "warning  phone inbox   phones cannot upload straight to the bucket from " + origin + " (the bucket has no CORS rules)"
+	if !strings.Contains(out, want) || !strings.Contains(out, "run upshot inbox --setup-cors to allow it") {
+		t.Fatalf("check output lacks the phone inbox warning:\n%s", out)
+	}
+
+	cfg, err := uploader.Load(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := uploader.New(cfg, uploader.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := up.SetInboxCORS(t.Context(), []string{origin}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = upshot(t, "check", "--config", e.config, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	var found bool
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var f struct{ Level, Topic, Detail string }
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		if f.Topic == "phone inbox" {
+			found = true
+			if f.Level != "ok" || !strings.Contains(f.Detail, "let a phone upload straight to the bucket from "+origin) {
+				t.Fatalf("with the rule: %+v", f)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no phone inbox finding:\n%s", out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/build"
@@ -62,6 +63,12 @@ type Options struct {
 	// enabled, so writes return x-amz-version-id and ListObjectVersions
 	// lists them.
 	Versioning bool
+	// User adds a second account besides the root one: an ordinary user
+	// (versitygw's role "user", kept by its internal IAM in a temporary
+	// directory) that owns no bucket and may do nothing in Bucket until
+	// [Server.GrantUser] allows it. Its keys are Server.UserAccessKey and
+	// Server.UserSecretKey.
+	User bool
 }
 
 // Server is a running versitygw. Its fields are read-only after start;
@@ -72,10 +79,14 @@ type Server struct {
 	Region    string // "us-east-1"
 	AccessKey string // random per start
 	SecretKey string // random per start
-	Bucket    string
-	Dir       string         // posix root; the bucket is Dir/Bucket
-	CAPEM     []byte         // PEM of the CA certificate when TLS, else nil
-	CertPool  *x509.CertPool // pool holding that CA when TLS, else nil
+	// UserAccessKey and UserSecretKey are the second account's keys when
+	// Options.User is set, else empty.
+	UserAccessKey string
+	UserSecretKey string
+	Bucket        string
+	Dir           string         // posix root; the bucket is Dir/Bucket
+	CAPEM         []byte         // PEM of the CA certificate when TLS, else nil
+	CertPool      *x509.CertPool // pool holding that CA when TLS, else nil
 
 	cmd        *exec.Cmd
 	exited     chan struct{} // closed once the process has been waited for
@@ -206,6 +217,14 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 	}
 
 	scheme, flags := "http", []string(nil) // flags before the "posix" command
+	if opts.User {
+		iam := filepath.Join(state, "iam")
+		s.UserAccessKey, s.UserSecretKey = "UPSHOTUSER"+rand.Text()[:10], rand.Text()+rand.Text()
+		if err := writeUsers(iam, s.UserAccessKey, s.UserSecretKey); err != nil {
+			return nil, err
+		}
+		flags = append(flags, "--iam-dir", iam)
+	}
 	if opts.Versioning {
 		versions := filepath.Join(state, "versions")
 		if err := os.MkdirAll(versions, 0o755); err != nil {
@@ -269,6 +288,54 @@ func StartServer(ctx context.Context, opts Options) (_ *Server, err error) {
 }
 
 var errPortTaken = errors.New("port already in use")
+
+// writeUsers writes versitygw's internal IAM file with one ordinary user.
+func writeUsers(dir, access, secret string) error {
+	type account struct {
+		Access string `json:"access"`
+		Secret string `json:"secret"`
+		Role   string `json:"role"`
+	}
+	b, err := json.Marshal(map[string]map[string]account{"accessAccounts": {access: {access, secret, "user"}}})
+	if err != nil {
+		return fmt.Errorf("s3test: users file: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("s3test: make IAM dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.json"), b, 0o600); err != nil {
+		return fmt.Errorf("s3test: write users file: %w", err)
+	}
+	return nil
+}
+
+// GrantUser puts a bucket policy that allows the second user (see
+// Options.User) the given actions, such as "s3:GetBucketCORS" or
+// "s3:PutObject", on Bucket and on every object in it. It replaces the
+// bucket's policy, the public-read one included.
+func (s *Server) GrantUser(ctx context.Context, actions ...string) error {
+	if s.UserAccessKey == "" {
+		return errors.New("s3test: GrantUser on a server started without Options.User")
+	}
+	type statement struct {
+		Effect    string
+		Principal map[string][]string
+		Action    []string
+		Resource  []string
+	}
+	policy, err := json.Marshal(struct {
+		Version   string
+		Statement []statement
+	}{"2012-10-17", []statement{{"Allow", map[string][]string{"AWS": {s.UserAccessKey}}, actions,
+		[]string{"arn:aws:s3:::" + s.Bucket, "arn:aws:s3:::" + s.Bucket + "/*"}}}})
+	if err != nil {
+		return err
+	}
+	if _, err := s.Client().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &s.Bucket, Policy: aws.String(string(policy))}); err != nil {
+		return fmt.Errorf("s3test: grant the user %v on %q: %w%s", actions, s.Bucket, err, s.out.tail())
+	}
+	return nil
+}
 
 // launch starts the process on port and waits until the health endpoint
 // answers 200. When it fails, the process is gone.

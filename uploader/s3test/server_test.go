@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // apiCode returns the S3 error code in err, or "".
@@ -206,4 +207,38 @@ func TestStopRestart(t *testing.T) {
 		t.Fatalf("after restart: %v", err)
 	}
 	out.Body.Close()
+}
+
+// TestServerUser checks the second account: refused until granted, and
+// then allowed exactly what GrantUser names.
+func TestServerUser(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, Options{User: true})
+	if srv.UserAccessKey == "" || srv.UserSecretKey == "" || srv.UserAccessKey == srv.AccessKey {
+		t.Fatalf("user keys %q/%q", srv.UserAccessKey, srv.UserSecretKey)
+	}
+	user := newS3Client(srv.Endpoint, &Server{Region: srv.Region, AccessKey: srv.UserAccessKey, SecretKey: srv.UserSecretKey}, srv.HTTPClient())
+	ctx := t.Context()
+	status := func(err error) int {
+		var re *smithyhttp.ResponseError
+		if errors.As(err, &re) && re.Response != nil {
+			return re.Response.StatusCode
+		}
+		return 0
+	}
+	if err := putObject(ctx, user, srv.Bucket, "a.txt", []byte("a")); status(err) != 403 {
+		t.Fatalf("PutObject by the user before any grant: %v, want 403", err)
+	}
+	if err := srv.GrantUser(ctx, "s3:PutObject"); err != nil {
+		t.Fatal(err)
+	}
+	if err := putObject(ctx, user, srv.Bucket, "a.txt", []byte("a")); err != nil {
+		t.Fatalf("PutObject by the user after the grant: %v", err)
+	}
+	if _, err := getObject(ctx, user, srv.Bucket, "a.txt"); status(err) != 403 {
+		t.Fatalf("GetObject, not granted: %v, want 403", err)
+	}
+	if got, err := getObject(ctx, srv.Client(), srv.Bucket, "a.txt"); err != nil || string(got) != "a" {
+		t.Fatalf("root reads %q, %v", got, err)
+	}
 }
