@@ -13,6 +13,8 @@ export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
 # Tests that need an X display start their own Xvfb; fail rather than skip.
 export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1
+# The phone inbox's page is tested in headless Chromium; fail rather than skip.
+export UPSHOT_REQUIRE_BROWSER := 1
 # Everything but the window (app, cmd/upshot-desktop and its benchmark),
 # which needs cgo: it must build on every OS without cgo.
 CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/devtools/appbench')

@@ -10,7 +10,7 @@ STATICCHECK_VERSION=v0.8.2
 RCLONE_VERSION=v1.76.0
 
 BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
-TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools)
+TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools chromium)
 
 gobin() { local b; b=$(go env GOBIN); [ -n "$b" ] || b="$(go env GOPATH)/bin"; echo "$b"; }
 
