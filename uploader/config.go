@@ -370,6 +370,12 @@ func (c *Config) SetDefaults() {
 	if t.PathTemplate == "" {
 		t.PathTemplate = DefaultPathTemplate
 	}
+	if t.CacheControl == "" {
+		// Keys never change content, so caching for a year is safe; the
+		// phone inbox's grants sign it too, so that no browser's own
+		// Cache-Control ends up stored with the object.
+		t.CacheControl = RecommendedCacheControl
+	}
 	if c.Output.Format == "" {
 		c.Output.Format = string(FormatURL)
 	}

@@ -68,7 +68,7 @@ func TestGrantDirectPut(t *testing.T) {
 				t.Fatal(err)
 			}
 			signed := strings.Split(u.Query().Get("X-Amz-SignedHeaders"), ";")
-			for _, h := range []string{"content-length", "content-md5", "content-type", "host", "x-amz-meta-sha1"} {
+			for _, h := range []string{"cache-control", "content-length", "content-md5", "content-type", "host", "x-amz-meta-sha1"} {
 				if !slices.Contains(signed, h) {
 					t.Fatalf("signed headers %v lack %s", signed, h)
 				}

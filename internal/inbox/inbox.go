@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"upshot/internal/core"
+	"upshot/internal/inbox/web"
+	"upshot/internal/lan"
 	"upshot/internal/store"
 	"upshot/uploader"
 )
@@ -57,7 +59,8 @@ type Options struct {
 	Listen string
 	// Name is how the page names this computer, e.g. "Upshot on mybox".
 	Name string
-	// Pages are the page's files (index.html and what it loads).
+	// Pages are the page's files (index.html and what it loads); default
+	// the embedded web.Files.
 	Pages fs.FS
 	// OnDevice is told when a phone first connects to a session and when
 	// it uploads; it is called from the server's goroutines.
@@ -122,6 +125,9 @@ func Listen(desk Desk, opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("open the phone inbox on %s: %w (another program may use the port: set inbox.listen or --listen)", addr, err)
+	}
+	if opts.Pages == nil {
+		opts.Pages = web.Files
 	}
 	s := &Server{desk: desk, opts: opts, ln: ln, sessions: map[string]*session{}}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
@@ -219,7 +225,8 @@ func pageURLs(addr net.Addr, token string) []string {
 	}
 	var ips []net.IP
 	if tcp.IP.IsUnspecified() {
-		ips = lanAddresses()
+		// Loopback last, for a browser on this computer.
+		ips = append(lan.Addresses(), net.IPv4(127, 0, 0, 1))
 	} else {
 		ips = []net.IP{tcp.IP}
 	}
@@ -228,32 +235,6 @@ func pageURLs(addr net.Addr, token string) []string {
 		out = append(out, "http://"+net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))+"/#"+token)
 	}
 	return out
-}
-
-// lanAddresses lists this computer's addresses a phone on the same network
-// can reach: IPv4 first, then IPv6 that is not link-local; loopback last,
-// for a browser on this computer.
-func lanAddresses() []net.IP {
-	var v4, v6 []net.IP
-	ifaces, _ := net.Interfaces()
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			n, ok := a.(*net.IPNet)
-			if !ok || n.IP.IsLinkLocalUnicast() || n.IP.IsLoopback() {
-				continue
-			}
-			if ip4 := n.IP.To4(); ip4 != nil {
-				v4 = append(v4, ip4)
-			} else {
-				v6 = append(v6, n.IP)
-			}
-		}
-	}
-	return append(append(v4, v6...), net.IPv4(127, 0, 0, 1))
 }
 
 // discardLog keeps net/http's own messages (which may quote a request)
