@@ -49,6 +49,7 @@ func commands() []command {
 	return []command{
 		{"upload", "[--config F] [--json] [--no-clipboard] [--format url|markdown|html|bbcode] FILE…", "upload files and print their links", runUpload},
 		{"watch", "[--config F] [--json] [--no-clipboard] [DIR…]", "watch folders and upload every new file (headless)", runWatch},
+		{"inbox", "[--config F] [--listen ADDR] [--json] [--no-clipboard] [--setup-cors]", "let a phone on the network upload photos and videos (prints a QR code)", runInbox},
 		{"check", "[--config F] [--json]", "test the configuration against the real endpoint", runCheck},
 		{"history", "[--json] [--search TEXT] [--limit N] [--deleted]", "list past uploads, newest first", runHistory},
 		{"delete", "[--config F] [--yes] [--force] KEY", "delete an uploaded object from the bucket", runDelete},

@@ -43,7 +43,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "%s\n", line)
 		return exitOK
 	}
-	what := map[string]string{core.RoleWindow: "the window", core.RoleWatch: "upshot watch", core.RoleUpload: "upshot upload"}[st.Role]
+	what := map[string]string{core.RoleWindow: "the window", core.RoleWatch: "upshot watch", core.RoleUpload: "upshot upload", core.RoleInbox: "upshot inbox"}[st.Role]
 	if what == "" {
 		what = st.Role
 	}

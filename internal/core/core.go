@@ -28,6 +28,7 @@ const (
 	RoleWindow = "window"
 	RoleWatch  = "watch"
 	RoleUpload = "upload"
+	RoleInbox  = "inbox"
 )
 
 // ErrNotConfigured is what uploads fail with before there are settings;
@@ -49,8 +50,8 @@ type Options struct {
 	// Uploader tunes the uploaders made from the settings (HTTP client,
 	// retry notices). Its StateDir defaults to DataDir.
 	Uploader uploader.Options
-	// Role says which front end owns the queue: RoleWindow, RoleWatch or
-	// RoleUpload. Other Upshot processes see it.
+	// Role says which front end owns the queue: RoleWindow, RoleWatch,
+	// RoleInbox or RoleUpload. Other Upshot processes see it.
 	Role string
 	// OnEvent receives the queue's events (see [QueueOptions.OnEvent]).
 	OnEvent func(Event)
