@@ -58,7 +58,7 @@ func (r *relay) event(ev core.Event) {
 	}
 }
 
-// show raises the window on page ("" or "settings"); before the window
+// show raises the window on page ("", "settings" or "phone"); before the window
 // exists there is nothing to do, as it is about to show.
 func (r *relay) show(page string) {
 	r.mu.Lock()

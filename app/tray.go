@@ -86,6 +86,7 @@ func newTray(u *ui, desk desktop.App) *tray {
 	t.menu = fyne.NewMenu("Upshot",
 		fyne.NewMenuItem("Upload file…", func() { u.showWindow(); u.pickFile() }),
 		fyne.NewMenuItem("Upload clipboard image", u.paste),
+		fyne.NewMenuItem("Phone inbox…", func() { u.raise("phone") }),
 		t.pause,
 		t.recent,
 		fyne.NewMenuItemSeparator(),

@@ -61,6 +61,8 @@ type ui struct {
 	tabs        *container.AppTabs
 	settings    *settingsForm // nil until first shown
 	settingsTab *container.TabItem
+	phone       *phonePage
+	phoneTab    *container.TabItem
 	tray        *tray // nil without a tray
 
 	status    status
@@ -116,7 +118,9 @@ func newUI(a fyne.App, c *backend, opts uiOptions) *ui {
 		nil, nil, u.list)
 	// The settings are built when first shown: most starts never need them.
 	u.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), container.NewStack())
-	u.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Uploads", theme.UploadIcon(), uploads), u.settingsTab)
+	u.phone = newPhonePage(u)
+	u.phoneTab = container.NewTabItemWithIcon("Phone", theme.DownloadIcon(), u.phone.content)
+	u.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Uploads", theme.UploadIcon(), uploads), u.phoneTab, u.settingsTab)
 	u.tabs.OnSelected = func(t *container.TabItem) {
 		if t == u.settingsTab {
 			u.ensureSettings()
@@ -151,13 +155,16 @@ func (u *ui) showSettings() {
 	u.tabs.Select(u.settingsTab)
 }
 
-// raise brings the window to the front, on page "" (as it was) or
-// "settings", for another "upshot" started meanwhile.
+// raise brings the window to the front, on page "" (as it was),
+// "settings" or "phone", for another "upshot" started meanwhile.
 func (u *ui) raise(page string) {
 	u.win.Show()
 	u.win.RequestFocus()
-	if page == "settings" {
+	switch page {
+	case "settings":
 		u.showSettings()
+	case "phone":
+		u.tabs.Select(u.phoneTab)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"upshot/internal/clipboard"
 	"upshot/internal/core"
 	"upshot/internal/inbox"
+	"upshot/internal/instance"
 	"upshot/internal/lan"
 	"upshot/uploader"
 )
@@ -54,6 +55,13 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		p.clip = clipboard.New(clipboard.Options{Persist: true})
 	}
 	c, err := core.Open(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleInbox, OnEvent: p.event})
+	if errors.Is(err, instance.ErrRunning) {
+		// The window owns the queue: its phone page is the inbox.
+		if shown, serr := core.Reach(uploader.DataDir()).Show(ctx, "phone"); serr == nil && shown {
+			fmt.Fprintln(stderr, "upshot: the phone inbox is in the running Upshot window, on its Phone page")
+			return exitOK
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot inbox: %v\n", err)
 		return exitFailed
@@ -97,7 +105,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "upshot inbox: %v\n", err)
 		return exitFailed
 	}
-	reportCORS(ctx, up, sess.URLs, p)
+	reportCORS(ctx, up, sess.Origin(), p)
 	c.Ready()
 	select {
 	case <-runCtx.Done():
@@ -138,8 +146,7 @@ func printInvite(w io.Writer, urls []string) error {
 
 // reportCORS warns when the bucket's CORS rules keep phones from sending
 // straight to it: the inbox still works, through this computer.
-func reportCORS(ctx context.Context, up *uploader.Uploader, urls []string, p *printer) {
-	origin := pageOrigin(urls[0])
+func reportCORS(ctx context.Context, up *uploader.Uploader, origin string, p *printer) {
 	st, err := up.InboxCORS(ctx, origin)
 	switch {
 	case err != nil:
@@ -147,13 +154,6 @@ func reportCORS(ctx context.Context, up *uploader.Uploader, urls []string, p *pr
 	case !st.Allowed:
 		p.say("phones will send through this computer, which is slower: %s; run upshot inbox --setup-cors to let them upload straight to the bucket", st.Reason)
 	}
-}
-
-// pageOrigin is the origin of a page URL: scheme and host, no path.
-func pageOrigin(u string) string {
-	scheme, rest, _ := strings.Cut(u, "://")
-	host, _, _ := strings.Cut(rest, "/")
-	return scheme + "://" + host
 }
 
 // setInboxCORS sets the bucket's CORS rule for the inbox's origins.

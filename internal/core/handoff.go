@@ -284,8 +284,8 @@ func (r *Remote) status(ctx context.Context, waitReady bool) (Status, error) {
 	return st, err
 }
 
-// Show asks the running Upshot to raise its window, on page "" or
-// "settings". It reports false when that process has no window (a
+// Show asks the running Upshot to raise its window, on page "",
+// "settings" or "phone". It reports false when that process has no window (a
 // watch).
 func (r *Remote) Show(ctx context.Context, page string) (bool, error) {
 	shown := false

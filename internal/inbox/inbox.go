@@ -84,6 +84,20 @@ type Session struct {
 	URLs []string
 }
 
+// Origin is the web origin of the first URL, the one a QR code shows:
+// what the bucket's CORS rules must allow for a phone to send straight
+// to it. It is "" without URLs.
+func (s Session) Origin() string {
+	if len(s.URLs) == 0 {
+		return ""
+	}
+	u, err := url.Parse(s.URLs[0])
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // Server serves the page and its API. Its methods are safe for
 // concurrent use.
 type Server struct {
