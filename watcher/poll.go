@@ -93,6 +93,11 @@ func (r *run) pollOnce(ctx context.Context, f *folder, files map[string]*polled,
 		if e.done == s || s.size == 0 {
 			return nil
 		}
+		if open, known := openForWriting(p); known && open {
+			// A writer that stalls for longer than the poll interval
+			// still has the file open: not complete yet.
+			return nil
+		}
 		e.done = s
 		if e.catchUp {
 			if !markLoaded && r.w.watermark != nil {

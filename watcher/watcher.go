@@ -24,7 +24,9 @@
 //     for its close-write; the quiet rule applies to it only after 10s
 //     without events, in case the close never comes.
 //   - Polled folders ([Folder.Poll]): once a file's size and mtime are the
-//     same in two polls in a row, cause "poll".
+//     same in two polls in a row and, where the system can tell (Linux, on
+//     local file systems), no process has it open for writing, cause
+//     "poll".
 //
 // Empty files are never emitted (writers often create the name first and
 // fill it later; the filled file is emitted when it completes). Hidden and

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestRenamedWhileOpenWaitsForClose: a file moved in while its writer
@@ -54,4 +55,30 @@ func TestOpenForWriting(t *testing.T) {
 	if open, known := openForWriting(p); open || !known {
 		t.Fatalf("open for reading only: open %v, known %v", open, known)
 	}
+}
+
+// TestPollWaitsForOpenWriter: in a polled folder, a file whose writer
+// stalls for longer than the poll interval, with the file still open, is
+// not taken for complete; it goes once, whole, after the writer closes it.
+func TestPollWaitsForOpenWriter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	h := start(t, Options{Folders: []Folder{{Dir: dir, Poll: true, PollInterval: 20 * time.Millisecond}}})
+	path := filepath.Join(dir, "stalled.png")
+	f, err := os.Create(path)
+	must(t, err)
+	data := content("stalled", 64<<10)
+	_, err = f.Write(data[:len(data)/2])
+	must(t, err)
+	// A file made after the stall began goes once two polls have seen it
+	// unchanged; by then those polls saw the stalled file unchanged too.
+	sentinel := filepath.Join(dir, "sentinel.png")
+	must(t, os.WriteFile(sentinel, []byte("s"), 0o644))
+	h.expectOne(sentinel, []byte("s"))
+	h.none(path)
+	_, err = f.Write(data[len(data)/2:])
+	must(t, err)
+	must(t, f.Close())
+	h.expectOne(path, data)
+	h.once(path, sentinel)
 }
