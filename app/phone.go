@@ -63,7 +63,7 @@ func newPhonePage(u *ui) *phonePage {
 	p.qr = canvas.NewImageFromImage(nil)
 	p.qr.FillMode = canvas.ImageFillContain
 	p.qr.ScaleMode = canvas.ImageScalePixels
-	p.qr.SetMinSize(fyne.NewSize(232, 232))
+	p.qr.SetMinSize(fyne.NewSize(200, 200))
 	p.address = widget.NewLabel("")
 	p.address.TextStyle = fyne.TextStyle{Monospace: true}
 	p.address.Wrapping = fyne.TextWrapBreak

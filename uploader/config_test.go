@@ -217,10 +217,13 @@ func TestSaveRoundTrip(t *testing.T) {
 func TestInboxAcceptsType(t *testing.T) {
 	in := Inbox{Types: []string{"image/*", "video/mp4"}}
 	for typ, want := range map[string]bool{"image/jpeg": true, "IMAGE/PNG": true, "video/mp4": true,
-		"video/webm": false, "text/html": false, "image": false, "": false} {
+		"video/webm": false, "text/html": false, "image": false, "": false, "image/svg+xml": false} {
 		if got := in.AcceptsType(typ); got != want {
 			t.Errorf("AcceptsType(%q) = %v, want %v", typ, got, want)
 		}
+	}
+	if !(Inbox{Types: []string{"image/svg+xml"}}).AcceptsType("image/svg+xml") {
+		t.Error("SVG listed by name is refused")
 	}
 }
 
