@@ -4,12 +4,13 @@
 
 SHELL := /bin/bash
 GO ?= go
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN := $(shell $(GO) env GOBIN)
 ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
+# Installed at the version scripts/deps.sh pins.
+STATICCHECK := $(GOBIN)/staticcheck
 # Tests that need an X display start their own Xvfb; fail rather than skip.
 export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1
@@ -49,7 +50,9 @@ lint: deps-test
 	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@echo "== go vet"; $(GO) vet ./...
-	@echo "== staticcheck"; $(GO) run $(STATICCHECK) ./...
+	@echo "== staticcheck"; $(STATICCHECK) ./...
+	@echo "== go vet and staticcheck of the phone page's wasm (GOOS=js GOARCH=wasm)"; \
+	  GOOS=js GOARCH=wasm $(GO) vet ./internal/inbox/wasm && GOOS=js GOARCH=wasm $(STATICCHECK) ./internal/inbox/wasm
 
 # One architecture per OS: Upshot's own code has no architecture-specific
 # files, and each target compiles every dependency once more (the cold run's

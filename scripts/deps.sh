@@ -46,7 +46,8 @@ for what in "${@:-build}"; do
   case "$what" in
     build) apt_install "${BUILD_PKGS[@]}" ;;
     test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
-           go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
+           go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+           go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ;;
     bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools time
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION" ;;
