@@ -11,7 +11,6 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
-	"upshot/internal/clipboard"
 	"upshot/internal/core"
 	"upshot/internal/inbox"
 	"upshot/internal/instance"
@@ -49,12 +48,8 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return setInboxCORS(ctx, up, *listen, stdout, stderr)
 	}
 
-	format, _ := uploader.ParseFormat(cfg.Output.Format)
-	p := &printer{out: stdout, errw: stderr, json: *asJSON, format: format}
-	if !*noClip {
-		p.clip = clipboard.New(clipboard.Options{Persist: true})
-	}
-	c, err := core.Open(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleInbox, OnEvent: p.event})
+	p := newPrinter(cfg, stdout, stderr, *asJSON, !*noClip)
+	c, err := openQueue(ctx, cfg, core.RoleInbox, p)
 	if errors.Is(err, instance.ErrRunning) {
 		// The window owns the queue: its phone page is the inbox.
 		if shown, serr := core.Reach(uploader.DataDir()).Show(ctx, "phone"); serr == nil && shown {
@@ -67,9 +62,6 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	defer c.Close()
-	if c.Recovered > 0 {
-		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", c.Recovered)
-	}
 	host, _ := os.Hostname()
 	srv, err := inbox.Listen(c, inbox.Options{Listen: *listen, Name: strings.TrimSpace("Upshot on " + host),
 		OnDevice: func(d inbox.Device) {

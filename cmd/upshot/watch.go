@@ -42,23 +42,13 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitUsage
 	}
-	format, _ := uploader.ParseFormat(cfg.Output.Format)
-	p := &printer{out: stdout, errw: stderr, json: *asJSON, format: format}
-	if !*noClip {
-		p.clip = clipboard.New(clipboard.Options{Persist: true})
-	}
-	c, err := core.Open(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleWatch, OnEvent: p.event})
+	p := newPrinter(cfg, stdout, stderr, *asJSON, !*noClip)
+	c, err := openQueue(ctx, cfg, core.RoleWatch, p)
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitFailed
 	}
 	defer c.Close()
-	if c.Recovered > 0 {
-		fmt.Fprintf(stderr, "upshot: %d interrupted uploads queued again\n", c.Recovered)
-	}
-	if err := c.HandoffError(); err != nil {
-		fmt.Fprintf(stderr, "upshot: warning: other upshot commands cannot reach this one, so upshot upload will not run while it does: %s\n", oneLine(err))
-	}
 	// The queue runs until the watch ends: by a signal, or by a store that
 	// cannot be used.
 	runCtx, cancel := context.WithCancel(ctx)
@@ -141,6 +131,34 @@ func watchFolders(cfg *uploader.Config, dirs []string) ([]watcher.Folder, error)
 		return nil, errors.New("no folders to watch: name them (upshot watch ~/Pictures/Screenshots) or add [[watch]] dir = \"…\" to the config")
 	}
 	return out, nil
+}
+
+// newPrinter prints the events of a long-running command (watch, inbox)
+// to stdout and stderr, and puts links on the clipboard when clip is set.
+func newPrinter(cfg *uploader.Config, stdout, stderr io.Writer, asJSON, clip bool) *printer {
+	format, _ := uploader.ParseFormat(cfg.Output.Format)
+	p := &printer{out: stdout, errw: stderr, json: asJSON, format: format}
+	if clip {
+		p.clip = clipboard.New(clipboard.Options{Persist: true})
+	}
+	return p
+}
+
+// openQueue opens the core for a long-running command in role, with p
+// printing its events, and says what a user should know of it: uploads
+// an earlier run left, and why other commands cannot reach this one.
+func openQueue(ctx context.Context, cfg *uploader.Config, role string, p *printer) (*core.Core, error) {
+	c, err := core.Open(ctx, core.Options{Config: cfg, Uploader: uploaderOptions(p.errw), Role: role, OnEvent: p.event})
+	if err != nil {
+		return nil, err
+	}
+	if c.Recovered > 0 {
+		p.say("%d interrupted uploads queued again", c.Recovered)
+	}
+	if err := c.HandoffError(); err != nil {
+		p.say("warning: other upshot commands cannot reach this one, so upshot upload will not run while it does: %s", oneLine(err))
+	}
+	return c, nil
 }
 
 // printer turns service events into output lines; safe for concurrent use.
