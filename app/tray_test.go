@@ -41,9 +41,15 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	for _, it := range desk.menu.Items {
 		labels = append(labels, it.Label)
 	}
-	want := []string{"Upload file…", "Upload clipboard image", "Pause watching", "Recent", "", "Open Upshot", "Quit"}
+	want := []string{"Upload file…", "Upload clipboard image", "Phone inbox…", "Pause watching", "Recent", "", "Open Upshot", "Quit"}
 	if !slices.Equal(labels, want) {
 		t.Fatalf("tray menu %q, want %q", labels, want)
+	}
+
+	// The phone inbox from the tray: the window, on its Phone page.
+	findItem(desk.menu, "Phone inbox…").Action()
+	if h.u.tabs.Selected() != h.u.phoneTab {
+		t.Fatal("Phone inbox… does not show the Phone page")
 	}
 
 	// Pause and resume from the tray.
