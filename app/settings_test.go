@@ -102,7 +102,7 @@ func TestTemplatePreviewFollowsTyping(t *testing.T) {
 func TestFirstRunSettingsThenUpload(t *testing.T) {
 	h := newHarness(t, harnessOptions{noConfig: true})
 	s := h.u.ensureSettings()
-	if h.u.tabs.SelectedIndex() != 1 || !s.bannerBox.Visible() || !strings.Contains(s.banner.Text, "Welcome") {
+	if h.u.tabs.Selected() != h.u.settingsTab || !s.bannerBox.Visible() || !strings.Contains(s.banner.Text, "Welcome") {
 		t.Fatal("no config, yet the window does not open on the settings with a welcome")
 	}
 	dir := t.TempDir()
@@ -179,7 +179,7 @@ func TestFieldErrorsSortsProblems(t *testing.T) {
 func TestBrokenConfigOpensSettingsWithErrors(t *testing.T) {
 	h := newHarness(t, harnessOptions{badConfig: "[target]\nendpoint = \"http://example.com\"\nbucket = \"b\"\nkey_id = \"id\"\nkey = \"k\"\npath_template = \"{nope}\"\n"})
 	s := h.u.ensureSettings()
-	if h.u.tabs.SelectedIndex() != 1 || !strings.Contains(s.banner.Text, "have problems") {
+	if h.u.tabs.Selected() != h.u.settingsTab || !strings.Contains(s.banner.Text, "have problems") {
 		t.Fatal("a broken config does not open the settings with an explanation")
 	}
 	if s.endpoint.Text != "http://example.com" || s.keyID.Text != "id" {
