@@ -30,7 +30,14 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "No such request.")
 	})
 	files := http.FileServerFS(s.opts.Pages)
-	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+	// "/" takes every method, so that it does not conflict with "/api/";
+	// the page's files are only read.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+			return
+		}
 		w.Header().Set("Content-Security-Policy", s.csp())
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)

@@ -365,3 +365,31 @@ func TestRelay(t *testing.T) {
 		t.Fatalf("relayed copies left behind: %v", left)
 	}
 }
+
+// TestServesPage: the page's files come with the CSP that lets the page
+// reach the bucket's endpoint, beside the API; they are only read.
+func TestServesPage(t *testing.T) {
+	b := newBed(t, bedOptions{})
+	resp, err := http.Get(b.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cfg, _ := b.core.Settings()
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(`<script src="app.js"`)) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "connect-src 'self' "+cfg.Target.Endpoint+";") {
+		t.Fatalf("GET /: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	resp, err = http.Post(b.base+"/app.js", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /app.js: %d, want 405", resp.StatusCode)
+	}
+	if code, out, _ := b.call(t, "GET", "/api/nothing", b.token, nil, nil); code != 404 {
+		t.Fatalf("GET /api/nothing: %d %v", code, out)
+	}
+}
