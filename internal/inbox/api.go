@@ -166,7 +166,7 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request, ss *session
 	}
 	start := time.Now()
 	g, rec, err := s.desk.Grant(r.Context(), uploader.GrantRequest{Name: req.Name, Size: req.Size, ContentType: req.Type,
-		SHA1: strings.ToLower(req.SHA1), MD5: strings.ToLower(req.MD5)}, GrantTTL)
+		SHA1: strings.ToLower(req.SHA1), MD5: strings.ToLower(req.MD5)}, s.opts.GrantTTL)
 	if err != nil {
 		code, msg := errStatus(err)
 		writeError(w, code, msg)
@@ -184,7 +184,7 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request, ss *session
 	id := randomID()
 	s.mu.Lock()
 	for k, old := range ss.grants { // forget grants long past use
-		if time.Since(old.g.Expires) > GrantTTL {
+		if time.Since(old.g.Expires) > s.opts.GrantTTL {
 			delete(ss.grants, k)
 		}
 	}

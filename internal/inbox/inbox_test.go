@@ -44,6 +44,11 @@ type bedOptions struct {
 	edit func(*uploader.Config)
 	// idle shortens the sessions' idle time below what settings allow.
 	idle time.Duration
+	// grantTTL is the inbox's Options.GrantTTL.
+	grantTTL time.Duration
+	// proxy puts a recording proxy (not B2's) in front of the server;
+	// b2 always does.
+	proxy bool
 }
 
 func newBed(t *testing.T, o bedOptions) *bed {
@@ -51,8 +56,8 @@ func newBed(t *testing.T, o bedOptions) *bed {
 	b := &bed{data: t.TempDir(), events: make(chan core.Event, 1000)}
 	b.srv = s3test.Start(t, s3test.Options{Versioning: o.b2})
 	endpoint := b.srv.Endpoint
-	if o.b2 {
-		b.proxy = s3test.NewProxy(t, b.srv, s3test.ProxyOptions{B2: true})
+	if o.b2 || o.proxy {
+		b.proxy = s3test.NewProxy(t, b.srv, s3test.ProxyOptions{B2: o.b2})
 		endpoint = b.proxy.URL
 	}
 	cfg := &uploader.Config{Target: uploader.Target{Endpoint: endpoint, Bucket: b.srv.Bucket, KeyID: b.srv.AccessKey,
@@ -77,7 +82,7 @@ func newBed(t *testing.T, o bedOptions) *bed {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { wg.Wait(); c.Close() })
 	wg.Go(func() { c.Run(t.Context()) })
-	b.inbox, err = Listen(c, Options{Listen: "127.0.0.1:0", Name: "Upshot on the test bed"})
+	b.inbox, err = Listen(c, Options{Listen: "127.0.0.1:0", Name: "Upshot on the test bed", GrantTTL: o.grantTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,5 +396,30 @@ func TestServesPage(t *testing.T) {
 	}
 	if code, out, _ := b.call(t, "GET", "/api/nothing", b.token, nil, nil); code != 404 {
 		t.Fatalf("GET /api/nothing: %d %v", code, out)
+	}
+}
+
+// TestGrantTTL: a grant lasts as long as the inbox's options say, and the
+// bucket refuses it after that.
+func TestGrantTTL(t *testing.T) {
+	b := newBed(t, bedOptions{grantTTL: 2 * time.Second})
+	f := newFile(t, "late.jpg", "image/jpeg", 1000)
+	asked := time.Now()
+	code, g, _ := b.call(t, "POST", "/api/grant", b.token, f.grantBody(), nil)
+	if code != 200 {
+		t.Fatalf("grant: %d %v", code, g)
+	}
+	expires, err := time.Parse(time.RFC3339, g["expires"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signature's date is whole seconds, so the grant may end up to a
+	// second before asked+2s.
+	if expires.Before(asked.Add(time.Second-time.Millisecond)) || expires.After(time.Now().Add(2*time.Second)) {
+		t.Fatalf("the grant asked at %s expires at %s; want about 2 s later", asked.Format(time.StampMilli), expires.Format(time.StampMilli))
+	}
+	time.Sleep(time.Until(expires.Add(time.Second))) // past the grant's end, by the bucket's clock too
+	if st := put(t, g, f.data); st != http.StatusForbidden {
+		t.Fatalf("PUT after the grant expired: %d, want 403", st)
 	}
 }
