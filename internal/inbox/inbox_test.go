@@ -51,7 +51,7 @@ type bedOptions struct {
 	proxy bool
 }
 
-func newBed(t *testing.T, o bedOptions) *bed {
+func newBed(t testing.TB, o bedOptions) *bed {
 	t.Helper()
 	b := &bed{data: t.TempDir(), events: make(chan core.Event, 1000)}
 	b.srv = s3test.Start(t, s3test.Options{Versioning: o.b2})
@@ -165,7 +165,7 @@ func put(t *testing.T, grant map[string]any, body []byte) int {
 }
 
 // nextDone waits for the core's Done event.
-func (b *bed) nextDone(t *testing.T) core.Event {
+func (b *bed) nextDone(t testing.TB) core.Event {
 	t.Helper()
 	guard := time.After(5 * time.Minute) // a hang guard, not a measurement
 	for {
@@ -181,7 +181,7 @@ func (b *bed) nextDone(t *testing.T) core.Event {
 }
 
 // history is the core's history, newest first.
-func (b *bed) history(t *testing.T) []store.Entry {
+func (b *bed) history(t testing.TB) []store.Entry {
 	t.Helper()
 	h, err := b.core.History(t.Context(), store.Query{})
 	if err != nil {
