@@ -310,7 +310,7 @@ func TestPhonePage(t *testing.T) {
 	})
 
 	t.Run("an expired grant is granted again", func(t *testing.T) {
-		pb := newPhoneBed(t, phone, bedOptions{grantTTL: 3 * time.Second}, true)
+		pb := newPhoneBed(t, phone, bedOptions{grantTTL: 5 * time.Second}, true)
 		const name = "late.png"
 		path := pb.file(t, name, webtest.PNG(t))
 		held, release := pb.onPut(name)
@@ -614,7 +614,7 @@ func parseSteps(tb testing.TB, title string) map[string]time.Duration {
 // for each seed.
 func photo5MB(tb testing.TB, seed uint64) []byte {
 	tb.Helper()
-	photo, _ := webtest.GPSJPEG(tb, 2000, 1500, 90, seed)
+	photo, _ := webtest.GPSJPEG(tb, 2560, 1920, 90, seed) // 5 MP
 	return photo
 }
 

@@ -46,9 +46,6 @@ type bedOptions struct {
 	idle time.Duration
 	// grantTTL is the inbox's Options.GrantTTL.
 	grantTTL time.Duration
-	// proxy puts a recording proxy (not B2's) in front of the server;
-	// b2 always does.
-	proxy bool
 }
 
 func newBed(t testing.TB, o bedOptions) *bed {
@@ -56,8 +53,8 @@ func newBed(t testing.TB, o bedOptions) *bed {
 	b := &bed{data: t.TempDir(), events: make(chan core.Event, 1000)}
 	b.srv = s3test.Start(t, s3test.Options{Versioning: o.b2})
 	endpoint := b.srv.Endpoint
-	if o.b2 || o.proxy {
-		b.proxy = s3test.NewProxy(t, b.srv, s3test.ProxyOptions{B2: o.b2})
+	if o.b2 {
+		b.proxy = s3test.NewProxy(t, b.srv, s3test.ProxyOptions{B2: true})
 		endpoint = b.proxy.URL
 	}
 	cfg := &uploader.Config{Target: uploader.Target{Endpoint: endpoint, Bucket: b.srv.Bucket, KeyID: b.srv.AccessKey,
