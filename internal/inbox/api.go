@@ -30,10 +30,12 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "No such request.")
 	})
 	files := http.FileServerFS(s.opts.Pages)
+	// "/" takes every method, so that it does not conflict with "/api/";
+	// the page's files are only read.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
 			return
 		}
 		w.Header().Set("Content-Security-Policy", s.csp())
@@ -164,7 +166,7 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request, ss *session
 	}
 	start := time.Now()
 	g, rec, err := s.desk.Grant(r.Context(), uploader.GrantRequest{Name: req.Name, Size: req.Size, ContentType: req.Type,
-		SHA1: strings.ToLower(req.SHA1), MD5: strings.ToLower(req.MD5)}, GrantTTL)
+		SHA1: strings.ToLower(req.SHA1), MD5: strings.ToLower(req.MD5)}, s.opts.GrantTTL)
 	if err != nil {
 		code, msg := errStatus(err)
 		writeError(w, code, msg)
@@ -182,7 +184,7 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request, ss *session
 	id := randomID()
 	s.mu.Lock()
 	for k, old := range ss.grants { // forget grants long past use
-		if time.Since(old.g.Expires) > GrantTTL {
+		if time.Since(old.g.Expires) > s.opts.GrantTTL {
 			delete(ss.grants, k)
 		}
 	}

@@ -50,7 +50,8 @@ type Desk interface {
 
 var _ Desk = (*core.Core)(nil)
 
-// GrantTTL is how long a grant stays valid.
+// GrantTTL is how long a grant stays valid unless Options.GrantTTL says
+// otherwise.
 const GrantTTL = 15 * time.Minute
 
 // Options configure a [Server].
@@ -65,6 +66,11 @@ type Options struct {
 	// OnDevice is told when a phone first connects to a session and when
 	// it uploads; it is called from the server's goroutines.
 	OnDevice func(Device)
+	// GrantTTL is how long a grant stays valid: the phone must have
+	// started its PUT by then. Zero means GrantTTL; at most
+	// uploader.MaxGrantTTL. The page asks for a new grant when one has
+	// expired.
+	GrantTTL time.Duration
 }
 
 // Device is a phone (or any browser) that has used a session.
@@ -143,6 +149,10 @@ func Listen(desk Desk, opts Options) (*Server, error) {
 	if opts.Pages == nil {
 		opts.Pages = web.Files
 	}
+	if opts.GrantTTL <= 0 {
+		opts.GrantTTL = GrantTTL
+	}
+	opts.GrantTTL = min(opts.GrantTTL, uploader.MaxGrantTTL)
 	s := &Server{desk: desk, opts: opts, ln: ln, sessions: map[string]*session{}}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: discardLog}

@@ -44,9 +44,11 @@ type bedOptions struct {
 	edit func(*uploader.Config)
 	// idle shortens the sessions' idle time below what settings allow.
 	idle time.Duration
+	// grantTTL is the inbox's Options.GrantTTL.
+	grantTTL time.Duration
 }
 
-func newBed(t *testing.T, o bedOptions) *bed {
+func newBed(t testing.TB, o bedOptions) *bed {
 	t.Helper()
 	b := &bed{data: t.TempDir(), events: make(chan core.Event, 1000)}
 	b.srv = s3test.Start(t, s3test.Options{Versioning: o.b2})
@@ -77,7 +79,7 @@ func newBed(t *testing.T, o bedOptions) *bed {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { wg.Wait(); c.Close() })
 	wg.Go(func() { c.Run(t.Context()) })
-	b.inbox, err = Listen(c, Options{Listen: "127.0.0.1:0", Name: "Upshot on the test bed"})
+	b.inbox, err = Listen(c, Options{Listen: "127.0.0.1:0", Name: "Upshot on the test bed", GrantTTL: o.grantTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func put(t *testing.T, grant map[string]any, body []byte) int {
 }
 
 // nextDone waits for the core's Done event.
-func (b *bed) nextDone(t *testing.T) core.Event {
+func (b *bed) nextDone(t testing.TB) core.Event {
 	t.Helper()
 	guard := time.After(5 * time.Minute) // a hang guard, not a measurement
 	for {
@@ -176,7 +178,7 @@ func (b *bed) nextDone(t *testing.T) core.Event {
 }
 
 // history is the core's history, newest first.
-func (b *bed) history(t *testing.T) []store.Entry {
+func (b *bed) history(t testing.TB) []store.Entry {
 	t.Helper()
 	h, err := b.core.History(t.Context(), store.Query{})
 	if err != nil {
@@ -363,5 +365,58 @@ func TestRelay(t *testing.T) {
 	left, _ := os.ReadDir(filepath.Join(b.data, core.InboxDir))
 	if len(left) != 0 {
 		t.Fatalf("relayed copies left behind: %v", left)
+	}
+}
+
+// TestServesPage: the page's files come with the CSP that lets the page
+// reach the bucket's endpoint, beside the API; they are only read.
+func TestServesPage(t *testing.T) {
+	b := newBed(t, bedOptions{})
+	resp, err := http.Get(b.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cfg, _ := b.core.Settings()
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(`<script src="app.js"`)) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "connect-src 'self' "+cfg.Target.Endpoint+";") {
+		t.Fatalf("GET /: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	resp, err = http.Post(b.base+"/app.js", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /app.js: %d, want 405", resp.StatusCode)
+	}
+	if code, out, _ := b.call(t, "GET", "/api/nothing", b.token, nil, nil); code != 404 {
+		t.Fatalf("GET /api/nothing: %d %v", code, out)
+	}
+}
+
+// TestGrantTTL: a grant lasts as long as the inbox's options say, and the
+// bucket refuses it after that.
+func TestGrantTTL(t *testing.T) {
+	b := newBed(t, bedOptions{grantTTL: 2 * time.Second})
+	f := newFile(t, "late.jpg", "image/jpeg", 1000)
+	asked := time.Now()
+	code, g, _ := b.call(t, "POST", "/api/grant", b.token, f.grantBody(), nil)
+	if code != 200 {
+		t.Fatalf("grant: %d %v", code, g)
+	}
+	expires, err := time.Parse(time.RFC3339, g["expires"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signature's date is whole seconds, so the grant may end up to a
+	// second before asked+2s.
+	if expires.Before(asked.Add(time.Second-time.Millisecond)) || expires.After(time.Now().Add(2*time.Second)) {
+		t.Fatalf("the grant asked at %s expires at %s; want about 2 s later", asked.Format(time.StampMilli), expires.Format(time.StampMilli))
+	}
+	time.Sleep(time.Until(expires.Add(time.Second))) // past the grant's end, by the bucket's clock too
+	if st := put(t, g, f.data); st != http.StatusForbidden {
+		t.Fatalf("PUT after the grant expired: %d, want 403", st)
 	}
 }

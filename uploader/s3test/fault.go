@@ -37,12 +37,18 @@ const (
 	// a test that sends fewer does not hang): two writers that both looked
 	// at a free name then write it at the same moment.
 	Gather
+	// Hold holds each matching request, its body unread, until
+	// Fault.Release is closed or the client gives up, then forwards it:
+	// an upload caught part way (what the client has sent sits in the
+	// connection's buffers), or one that must arrive late. A Hold with no
+	// Release holds until the client gives up.
+	Hold
 )
 
 // GatherTimeout is how long a Gather fault holds a request at most.
 const GatherTimeout = 30 * time.Second
 
-var faultNames = [...]string{"SlowDown", "TooManyRequests", "ResetMidBody", "FlipByte", "DropResponse", "Gather"}
+var faultNames = [...]string{"SlowDown", "TooManyRequests", "ResetMidBody", "FlipByte", "DropResponse", "Gather", "Hold"}
 
 // String returns the constant's name, as used in Record.Fault.
 func (k FaultKind) String() string {
@@ -91,6 +97,13 @@ type Fault struct {
 	// reset and, for FlipByte, which byte to change. 0 means the middle of
 	// the body (per Content-Length; 0 when the length is unknown).
 	Offset int64
+	// Release, for Hold, lets the held requests go on when it is closed.
+	Release <-chan struct{}
+	// Held, for Hold, when not nil, receives a copy of each held
+	// request's record as the proxy starts holding it. The proxy does not
+	// wait for a receiver: give the channel room for every request the
+	// fault matches.
+	Held chan<- Record
 
 	gate *gate // shared by the requests one Gather fault holds
 }
@@ -103,6 +116,7 @@ type gate struct {
 
 // MatchPut matches a PutObject or an UploadPart: a PUT of an object with a
 // body that is not a copy and not a sub-resource such as ?acl or ?tagging.
+// A presigned PUT (its X-Amz-* query) is one too.
 func MatchPut(r *http.Request) bool {
 	if r.Method != http.MethodPut || r.ContentLength == 0 || r.Header.Get("X-Amz-Copy-Source") != "" {
 		return false
@@ -114,7 +128,9 @@ func MatchPut(r *http.Request) bool {
 		switch name {
 		case "partNumber", "uploadId", "x-id":
 		default:
-			return false
+			if !strings.HasPrefix(name, "X-Amz-") {
+				return false
+			}
 		}
 	}
 	return true

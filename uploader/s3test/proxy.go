@@ -365,6 +365,23 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		t.Stop()
 		p.forward(sw, r)
+	case Hold:
+		if f.Held != nil {
+			p.mu.Lock()
+			held := *rec
+			held.Header = rec.Header.Clone()
+			p.mu.Unlock()
+			select {
+			case f.Held <- held:
+			default:
+			}
+		}
+		select {
+		case <-f.Release:
+		case <-r.Context().Done():
+			return
+		}
+		p.forward(sw, r)
 	default:
 		writeS3Error(sw, http.StatusInternalServerError, "InternalError", "s3test: unknown fault "+f.Kind.String())
 	}

@@ -344,6 +344,38 @@ func TestProxyDropResponse(t *testing.T) {
 	}
 }
 
+func TestProxyHold(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, Options{})
+	p := NewProxy(t, srv, ProxyOptions{})
+	release, held := make(chan struct{}), make(chan Record, 1)
+	p.Inject(Fault{Kind: Hold, Match: MatchPut, Release: release, Held: held})
+	body := randomBytes(64 << 10)
+	done := make(chan error, 1)
+	go func() { done <- putObject(t.Context(), p.Client(), srv.Bucket, "held.png", body) }()
+	rec := <-held
+	if rec.Method != http.MethodPut || rec.Path != "/"+srv.Bucket+"/held.png" || rec.Fault != "Hold" {
+		t.Fatalf("held record = %+v", rec)
+	}
+	requireMissing(t, srv, "held.png")
+	select {
+	case err := <-done:
+		t.Fatalf("PutObject ended while held: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("PutObject after the release: %v", err)
+	}
+	got, err := getObject(t.Context(), srv.Client(), srv.Bucket, "held.png")
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("object on the server: %d bytes, err %v; want the %d bytes put", len(got), err, len(body))
+	}
+	if rec := onlyRecord(t, p); rec.Fault != "Hold" || rec.Status != http.StatusOK || rec.BodyBytes != int64(len(body)) {
+		t.Errorf("record = %+v, want Hold, then forwarded", rec)
+	}
+}
+
 func TestMatchers(t *testing.T) {
 	for _, tc := range []struct {
 		method, target string
@@ -352,6 +384,7 @@ func TestMatchers(t *testing.T) {
 	}{
 		{"PUT", "/b/k?x-id=PutObject", true, true, false, false},
 		{"PUT", "/b/k?partNumber=1&uploadId=u&x-id=UploadPart", true, true, true, false},
+		{"PUT", "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=60&X-Amz-Signature=s", true, true, false, false},
 		{"PUT", "/b/k?tagging", true, false, false, false},
 		{"PUT", "/b", true, false, false, false},
 		{"PUT", "/b/k", false, false, false, false},

@@ -148,7 +148,18 @@ class Row {
     q('.size').textContent = formatSize(file.size);
     this.field.addEventListener('focus', () => this.field.select());
     this.copyButton.addEventListener('click', () => copy(this.field, this.copyButton));
+    this.steps = [];
     this.show('Waiting…', 0);
+  }
+
+  // step notes how long a step took since the last one (or since start),
+  // in the row's tooltip: "Checked in 412 ms · granted in 35 ms · …".
+  step(words) {
+    const now = performance.now();
+    this.steps.push(`${words} in ${Math.round(now - this.last)} ms`);
+    this.last = now;
+    const tip = this.steps.join(' · ');
+    this.el.title = tip[0].toUpperCase() + tip.slice(1);
   }
 
   // show sets the state in words and the bar: a fraction, or null while
@@ -211,11 +222,17 @@ async function send(row) {
   if (!type || !accepted(type)) throw new Error('This kind of file is not accepted here.');
   if (file.size > session.max_size) throw new Error(`Too large: files up to ${formatSize(session.max_size)} are accepted.`);
 
+  row.last = performance.now();
   const stripping = session.strip && PHOTOS.includes(type);
   row.show(stripping ? 'Removing location data…' : 'Checking…', stripping ? null : 0);
   const typed = type === file.type ? file : new File([file], file.name, { type });
   const prep = await prepare(typed, session.strip, (f) => row.show('Checking…', f));
-  const ask = () => grant(row, { name: file.name, size: prep.size, type, sha1: prep.sha1, md5: prep.md5 });
+  row.step('checked');
+  const ask = async () => {
+    const g = await grant(row, { name: file.name, size: prep.size, type, sha1: prep.sha1, md5: prep.md5 });
+    row.step('granted');
+    return g;
+  };
 
   let g = await ask();
   for (let regranted = false; ;) {
@@ -226,9 +243,13 @@ async function send(row) {
     const body = hasType ? prep.blob : prep.blob.slice(0, prep.blob.size);
     const r = await put(g.put_url, g.headers, body, (f) => row.show(`Uploading ${Math.floor(f * 100)}%`, f));
     if (r.status >= 200 && r.status < 300) {
+      row.step('sent');
       row.show('Finishing…', 1);
-      return row.finish(await api('POST', '/api/done', { id: g.id }), 'direct', prep.changed);
+      const done = await api('POST', '/api/done', { id: g.id });
+      row.step('confirmed');
+      return row.finish(done, 'direct', prep.changed);
     }
+    row.step(`refused by the bucket (${r.status || 'unreachable'})`);
     const expiredGrant = r.status === 403 && /Request has expired|AccessDenied/.test(r.text) && Date.now() >= Date.parse(g.expires);
     if (!regranted && (expiredGrant || r.status === 412)) {
       regranted = true;
@@ -265,6 +286,7 @@ async function relay(row, prep) {
   let data = {};
   try { data = JSON.parse(r.text); } catch { /* not JSON */ }
   if (r.status !== 200) throw refusal(r.status, data.error, r.retryAfter);
+  row.step('sent through your computer');
   row.finish(data, 'relay', prep.changed);
 }
 

@@ -4,24 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"upshot/internal/inbox/filework"
+	"upshot/internal/inbox/web/webtest"
 )
 
 // pageCSP is the Content-Security-Policy of the contract; %s is the S3
@@ -36,67 +30,23 @@ const (
 	s3Host    = "s3.test"
 )
 
-// requireChromium returns the path of chromium, or skips the test; with
-// UPSHOT_REQUIRE_BROWSER set, as make test does, it fails instead.
-func requireChromium(t *testing.T) string {
+// newPhone starts a Chromium tab at a phone's size in which phoneHost and
+// s3Host are 127.0.0.1.
+func newPhone(t *testing.T) (context.Context, *webtest.Phone) {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err == nil {
-		return path
-	}
-	const msg = "chromium is not on PATH: run scripts/deps.sh test"
-	if os.Getenv("UPSHOT_REQUIRE_BROWSER") != "" {
-		t.Fatal(msg + " (UPSHOT_REQUIRE_BROWSER is set, so this fails instead of skipping)")
-	}
-	t.Skip(msg + ", or set UPSHOT_REQUIRE_BROWSER=1 to fail instead of skipping")
-	return ""
+	p := webtest.NewPhone(t, phoneHost, s3Host)
+	return p.Ctx, p
 }
 
-// newPhone starts headless Chromium at a phone's size and returns a
-// context for its tab. The CSP violations the page sees are collected in
-// window.cspViolations.
-func newPhone(t *testing.T) context.Context {
-	t.Helper()
-	path := requireChromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
-		chromedp.Flag("host-resolver-rules", fmt.Sprintf("MAP %s 127.0.0.1, MAP %s 127.0.0.1", phoneHost, s3Host)),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait),
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-				Source: `window.cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.effectiveDirective + ' blocked ' + e.blockedURI));`,
-			})
-			return err
-		}),
-	)
-	if err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-// servePage serves the embedded files with the contract's CSP, and api
-// under /api/ when it is not nil. It returns the page's URL on phoneHost.
-func servePage(t *testing.T, csp string, api http.Handler) string {
+// servePage serves the embedded files with the contract's CSP, for tests
+// of the worker alone; the page itself is tested against the real desktop
+// in package inbox. It returns the page's URL on phoneHost.
+func servePage(t *testing.T, csp string) string {
 	t.Helper()
 	static := http.FileServerFS(Files)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("Cache-Control", "no-store")
-		if api != nil && strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
-			return
-		}
 		static.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -112,18 +62,6 @@ func onHost(t *testing.T, serverURL, host string) string {
 	}
 	u.Host = host + ":" + u.Port()
 	return u.String()
-}
-
-// noViolations fails the test if the page saw a CSP violation.
-func noViolations(ctx context.Context, t *testing.T) {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.cspViolations`))
-	if err != nil {
-		t.Fatalf("reading the CSP violations: %v", err)
-	}
-	if len(v) > 0 {
-		t.Errorf("the page broke its Content-Security-Policy: %q", v)
-	}
 }
 
 // workerHarness starts a worker of its own in the page, as app.js does, and
@@ -204,40 +142,6 @@ func openHarness(ctx context.Context, t *testing.T, pageURL string) string {
 	return ready
 }
 
-// gpsJPEG returns a JPEG photo whose Exif holds a GPS latitude, and those
-// latitude bytes.
-func gpsJPEG(t *testing.T, w, h int) (photo, latitude []byte) {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.SetRGBA(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), uint8(x ^ y), 0xFF})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
-		t.Fatal(err)
-	}
-	le := binary.LittleEndian
-	latitude = slices.Concat(le.AppendUint32(nil, 48), le.AppendUint32(nil, 1), le.AppendUint32(nil, 51), le.AppendUint32(nil, 1),
-		le.AppendUint32(nil, 24), le.AppendUint32(nil, 1))
-	// IFD0 at 8: one entry, the GPS IFD pointer (to 26). GPS IFD at 26: the
-	// latitude's reference and value (at 56).
-	tiff := []byte("II*\x00\x08\x00\x00\x00")
-	tiff = le.AppendUint16(tiff, 1)
-	tiff = append(tiff, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0)
-	tiff = le.AppendUint32(tiff, 0)
-	tiff = le.AppendUint16(tiff, 2)
-	tiff = append(tiff, 1, 0, 2, 0, 2, 0, 0, 0, 'N', 0, 0, 0)
-	tiff = append(tiff, 2, 0, 5, 0, 3, 0, 0, 0, 56, 0, 0, 0)
-	tiff = le.AppendUint32(tiff, 0)
-	tiff = append(tiff, latitude...)
-	payload := append([]byte("Exif\x00\x00"), tiff...)
-	seg := append([]byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
-	j := b.Bytes()
-	return slices.Concat(j[:2], seg, j[2:]), latitude
-}
-
 // jsBlob is JavaScript for a Blob of data with a type.
 func jsBlob(data []byte, typ string) string {
 	return fmt.Sprintf(`new Blob([Uint8Array.from(atob(%q), (c) => c.charCodeAt(0))], { type: %q })`,
@@ -248,8 +152,8 @@ func jsBlob(data []byte, typ string) string {
 // that is not a secure context and under the contract's CSP, and checks
 // that they strip and hash exactly as filework does natively.
 func TestWorkerInBrowser(t *testing.T) {
-	ctx := newPhone(t)
-	pageURL := servePage(t, fmt.Sprintf(pageCSP, "http://"+s3Host+":9"), nil)
+	ctx, phone := newPhone(t)
+	pageURL := servePage(t, fmt.Sprintf(pageCSP, "http://"+s3Host+":9"))
 	if got := openHarness(ctx, t, pageURL); got != "ready" {
 		t.Fatalf("the worker did not start: %s", got)
 	}
@@ -259,7 +163,7 @@ func TestWorkerInBrowser(t *testing.T) {
 	}
 
 	t.Run("strip a JPEG with GPS", func(t *testing.T) {
-		photo, latitude := gpsJPEG(t, 120, 80)
+		photo, latitude := webtest.GPSJPEG(t, 120, 80, 0, 0)
 		want, err := filework.Strip(photo)
 		if err != nil || !want.Changed || bytes.Contains(want.Bytes, latitude) {
 			t.Fatalf("filework.Strip: changed %v, latitude left %v, %v: the test photo proves nothing", want.Changed, bytes.Contains(want.Bytes, latitude), err)
@@ -282,7 +186,7 @@ func TestWorkerInBrowser(t *testing.T) {
 	})
 
 	t.Run("a photo is not stripped when the session says so", func(t *testing.T) {
-		photo, _ := gpsJPEG(t, 40, 30)
+		photo, _ := webtest.GPSJPEG(t, 40, 30, 0, 0)
 		got := runInWorker(ctx, t, jsBlob(photo, "image/jpeg"), false, true)
 		gotBytes, _ := base64.StdEncoding.DecodeString(got.Bytes)
 		if got.Kind != "done" || got.Changed || !bytes.Equal(gotBytes, photo) {
@@ -294,7 +198,7 @@ func TestWorkerInBrowser(t *testing.T) {
 	})
 
 	t.Run("a damaged JPEG is refused in plain words", func(t *testing.T) {
-		photo, _ := gpsJPEG(t, 120, 80)
+		photo, _ := webtest.GPSJPEG(t, 120, 80, 0, 0)
 		got := runInWorker(ctx, t, jsBlob(photo[:len(photo)/2], "image/jpeg"), true, false)
 		if got.Kind != "error" || !strings.Contains(got.Message, "looks damaged or cut short") {
 			t.Errorf("the worker answered %s: %q; want an error saying the photo looks damaged", got.Kind, got.Message)
@@ -324,7 +228,7 @@ func TestWorkerInBrowser(t *testing.T) {
 		}
 	})
 
-	noViolations(ctx, t)
+	phone.CheckClean(t)
 	if csp, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`harness.csp`)); err != nil || len(csp) > 0 {
 		t.Errorf("the worker broke its Content-Security-Policy: %q (%v)", csp, err)
 	}
@@ -334,10 +238,10 @@ func TestWorkerInBrowser(t *testing.T) {
 // blocks something: without 'wasm-unsafe-eval' the worker reports a fatal
 // error and a violation, and without style-src the page reports one.
 func TestViolationsAreSeen(t *testing.T) {
-	ctx := newPhone(t)
+	ctx, _ := newPhone(t)
 	csp := strings.Replace(fmt.Sprintf(pageCSP, ""), " 'wasm-unsafe-eval'", "", 1)
 	csp = strings.Replace(csp, " style-src 'self';", "", 1)
-	got := openHarness(ctx, t, servePage(t, csp, nil))
+	got := openHarness(ctx, t, servePage(t, csp))
 	if !strings.HasPrefix(got, "fatal: This page could not start its file checker") {
 		t.Errorf("without 'wasm-unsafe-eval' the worker said %q, want a fatal error", got)
 	}

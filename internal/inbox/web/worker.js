@@ -76,9 +76,42 @@ async function prepare(id, file, strip) {
     return { blob, size: blob.size, ...h.sum(), changed: res.changed, removed: res.removed, format: res.format };
   }
   // Anything else is read in slices, so a long video never sits in memory.
-  for (let off = 0; off < file.size; off += SLICE) {
-    h.update(new Uint8Array(await file.slice(off, off + SLICE).arrayBuffer()));
-    postMessage({ id, kind: 'progress', done: Math.min(off + SLICE, file.size), total: file.size });
-  }
+  await hashSlices(id, file, h);
   return { blob: file, size: file.size, ...h.sum(), changed: false, removed: [], format: '' };
+}
+
+// hashSlices feeds the file to the hasher SLICE bytes at a time, in one
+// buffer, and reports progress after each slice. Where the file can be read
+// into the page's own buffer (a byte stream), that one buffer serves the
+// whole file and memory stays flat; elsewhere each slice is read on its own
+// and copied into it, and the slices wait for the garbage collector. Either
+// way the hasher is only handed views of that buffer: Go holds on to every
+// value it is handed until its own garbage collector runs, which hashing
+// alone seldom starts.
+async function hashSlices(id, file, h) {
+  let buf = new ArrayBuffer(Math.min(SLICE, file.size));
+  let reader = null;
+  try {
+    reader = file.stream().getReader({ mode: 'byob' });
+  } catch { /* not a byte stream in this browser */ }
+  for (let off = 0; off < file.size;) {
+    const want = Math.min(SLICE, file.size - off);
+    let got = 0;
+    if (reader) {
+      while (got < want) {
+        const { done, value } = await reader.read(new Uint8Array(buf, got, want - got));
+        if (done) throw new Error('The file got shorter while it was being read. Choose it again.');
+        buf = value.buffer; // the read moved the buffer into the view it returned
+        got += value.length;
+      }
+    } else {
+      const slice = new Uint8Array(await file.slice(off, off + want).arrayBuffer());
+      new Uint8Array(buf).set(slice);
+      got = slice.length;
+    }
+    h.update(new Uint8Array(buf, 0, got));
+    off += got;
+    postMessage({ id, kind: 'progress', done: off, total: file.size });
+  }
+  if (reader) reader.releaseLock();
 }
