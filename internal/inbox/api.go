@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"upshot/internal/core"
+	"upshot/internal/inbox/web"
 	"upshot/uploader"
 )
 
@@ -29,7 +30,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "No such request.")
 	})
-	files := http.FileServerFS(s.opts.Pages)
+	files := web.Handler()
+	if s.opts.Pages != nil {
+		files = http.FileServerFS(s.opts.Pages)
+	}
 	// "/" takes every method, so that it does not conflict with "/api/";
 	// the page's files are only read.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -32,7 +32,6 @@ import (
 	"time"
 
 	"upshot/internal/core"
-	"upshot/internal/inbox/web"
 	"upshot/internal/lan"
 	"upshot/internal/store"
 	"upshot/uploader"
@@ -61,7 +60,7 @@ type Options struct {
 	// Name is how the page names this computer, e.g. "Upshot on mybox".
 	Name string
 	// Pages are the page's files (index.html and what it loads); default
-	// the embedded web.Files.
+	// the embedded page (web.Handler).
 	Pages fs.FS
 	// OnDevice is told when a phone first connects to a session and when
 	// it uploads; it is called from the server's goroutines.
@@ -145,9 +144,6 @@ func Listen(desk Desk, opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("open the phone inbox on %s: %w (another program may use the port: set inbox.listen or --listen)", addr, err)
-	}
-	if opts.Pages == nil {
-		opts.Pages = web.Files
 	}
 	if opts.GrantTTL <= 0 {
 		opts.GrantTTL = GrantTTL

@@ -2,7 +2,11 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +16,8 @@ import (
 )
 
 // TestWasmIsFresh rebuilds upshot.wasm as scripts/build-wasm.sh does and
-// checks that the committed one, and the committed wasm_exec.js, are what
-// the current code and Go make.
+// checks that the committed one (gzipped), and the committed wasm_exec.js,
+// are what the current code and Go make.
 func TestWasmIsFresh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("rebuilding the wasm takes a while")
@@ -91,5 +95,48 @@ func TestFiles(t *testing.T) {
 		if m := regexp.MustCompile(`\beval\(|new Function\(|https?://`).Find(js); m != nil {
 			t.Errorf("%s uses %q, which the CSP blocks", name, m)
 		}
+	}
+}
+
+// TestHandlerGzip: a browser that takes gzip gets the module as embedded,
+// gzipped; another gets it unpacked; both are the same module.
+func TestHandlerGzip(t *testing.T) {
+	want, err := fs.ReadFile(Files, "upshot.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler())
+	t.Cleanup(srv.Close)
+	for _, enc := range []string{"gzip, deflate, br", "identity", "gzip;q=0"} {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/upshot.wasm", nil)
+		req.Header.Set("Accept-Encoding", enc) // set by hand: Go's client then leaves the body as sent
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz := resp.Header.Get("Content-Encoding") == "gzip"
+		if gz != (enc == "gzip, deflate, br") || resp.Header.Get("Content-Type") != "application/wasm" {
+			t.Fatalf("Accept-Encoding %q: %d, Content-Encoding %q, Content-Type %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+		}
+		if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(body, want) {
+			t.Fatalf("Accept-Encoding %q: %d bytes, not the module's %d", enc, len(body), len(want))
+		}
+	}
+	if _, err := Files.Open("upshot.wasm.gz"); err == nil {
+		t.Fatal("the gzipped copy is visible in Files")
 	}
 }
