@@ -179,9 +179,6 @@ func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request, ss *session
 	if g.Existing {
 		s.seen(ss, r, true)
 		link := rec.Link()
-		if rec.Entry.URL == "" {
-			link = g.Link
-		}
 		writeJSON(w, http.StatusOK, grantReply{Existing: true, Key: g.Key, URL: link.URL, Link: link.Format(s.desk.Format())})
 		return
 	}

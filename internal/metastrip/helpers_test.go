@@ -3,54 +3,25 @@ package metastrip
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"upshot/internal/metastrip/imagetest"
 )
 
-// testPicture returns a w×h picture of gradients and noise, so that the
-// encoders produce real entropy-coded data.
-func testPicture(w, h int, seed uint64) *image.RGBA {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			n := rng.IntN(48)
-			img.SetRGBA(x, y, color.RGBA{
-				R: uint8((x*255/max(w-1, 1) + n) & 0xFF),
-				G: uint8((y*255/max(h-1, 1) + n/2) & 0xFF),
-				B: uint8(((x+y)*3 + rng.IntN(64)) & 0xFF),
-				A: 0xFF,
-			})
-		}
-	}
-	return img
-}
-
-func encodeJPEG(tb testing.TB, img image.Image, quality int) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func encodePNG(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
+// The builders every strip test uses.
+var (
+	testPicture = imagetest.Picture
+	encodeJPEG  = imagetest.EncodeJPEG
+	encodePNG   = imagetest.EncodePNG
+	jpegSegment = imagetest.JPEGSegment
+	pngChunk    = imagetest.PNGChunk
+)
 
 // withJFIF inserts a JFIF APP0 segment right after SOI, as cameras and most
 // encoders but Go's write it.
@@ -65,12 +36,6 @@ func concat(parts ...[]byte) []byte {
 		out = append(out, p...)
 	}
 	return out
-}
-
-// jpegSegment builds a marker segment.
-func jpegSegment(m byte, payload []byte) []byte {
-	n := len(payload) + 2
-	return append([]byte{0xFF, m, byte(n >> 8), byte(n)}, payload...)
 }
 
 // segment is one JPEG header segment, as found by jpegHeader.
@@ -156,13 +121,6 @@ func exifTIFF(o int) []byte {
 		{0x0004, 5, 3, rational(2, 17, 40)},
 	})
 	return concat([]byte("II*\x00\x08\x00\x00\x00"), first, gps)
-}
-
-// pngChunk builds a PNG chunk with its CRC.
-func pngChunk(typ string, data []byte) []byte {
-	c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-	c = append(append(c, typ...), data...)
-	return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
 }
 
 // chunk is one PNG or WebP chunk: its type and its raw bytes.

@@ -6,11 +6,8 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
-	"hash/crc32"
 	"image"
-	"image/color"
 	"image/jpeg"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,120 +17,21 @@ import (
 	"testing"
 
 	"upshot/internal/metastrip"
+	"upshot/internal/metastrip/imagetest"
 )
-
-// picture returns a w×h picture of gradients and noise, so that the
-// encoders produce real entropy-coded data.
-func picture(w, h int, seed uint64) *image.RGBA {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			n := uint8(rng.IntN(40))
-			img.SetRGBA(x, y, color.RGBA{R: uint8(x*4) + n, G: uint8(y*5) + n/2, B: uint8(x+y) + n, A: 0xFF})
-		}
-	}
-	return img
-}
-
-func encodeJPEG(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func encodePNG(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// gpsTIFF builds a little-endian Exif TIFF block as a phone writes one: Make
-// and Model in IFD0 and a GPS IFD with latitude and longitude (Paris).
-func gpsTIFF() []byte {
-	le := binary.LittleEndian
-	rational := func(vals ...uint32) []byte {
-		var b []byte
-		for _, v := range vals {
-			b = le.AppendUint32(le.AppendUint32(b, v), 1)
-		}
-		return b
-	}
-	type entry struct {
-		tag, typ uint16
-		count    uint32
-		value    []byte // inline when at most 4 bytes
-	}
-	// ifd lays out entries at offset base, their long values right after.
-	ifd := func(base uint32, entries []entry) []byte {
-		out := le.AppendUint16(nil, uint16(len(entries)))
-		dataOff := base + 2 + 12*uint32(len(entries)) + 4
-		var data []byte
-		for _, e := range entries {
-			out = le.AppendUint16(out, e.tag)
-			out = le.AppendUint16(out, e.typ)
-			out = le.AppendUint32(out, e.count)
-			if len(e.value) <= 4 {
-				out = append(out, append(e.value, make([]byte, 4-len(e.value))...)...)
-				continue
-			}
-			out = le.AppendUint32(out, dataOff+uint32(len(data)))
-			data = append(data, e.value...)
-		}
-		return append(le.AppendUint32(out, 0), data...)
-	}
-	ifd0 := []entry{
-		{0x010F, 2, 6, []byte("Apple\x00")},
-		{0x0110, 2, 10, []byte("iPhone 15\x00")},
-		{0x8825, 4, 1, nil}, // the GPS IFD offset, set below
-	}
-	size := len(ifd(8, ifd0))
-	ifd0[2].value = le.AppendUint32(nil, uint32(8+size))
-	gps := ifd(uint32(8+size), []entry{
-		{0x0001, 2, 2, []byte("N\x00")},
-		{0x0002, 5, 3, rational(48, 51, 24)},
-		{0x0003, 2, 2, []byte("E\x00")},
-		{0x0004, 5, 3, rational(2, 21, 8)},
-	})
-	return slices.Concat([]byte("II*\x00\x08\x00\x00\x00"), ifd(8, ifd0), gps)
-}
-
-// jpegSegment builds a JPEG marker segment.
-func jpegSegment(marker byte, payload []byte) []byte {
-	n := len(payload) + 2
-	return append([]byte{0xFF, marker, byte(n >> 8), byte(n)}, payload...)
-}
 
 // gpsJPEG returns a JPEG whose APP1 Exif holds a GPS position, followed by
 // extra segments, as a phone's camera writes it.
 func gpsJPEG(tb testing.TB, seed uint64, extra ...[]byte) []byte {
-	j := encodeJPEG(tb, picture(96, 64, seed))
-	exif := jpegSegment(0xE1, slices.Concat([]byte("Exif\x00\x00"), gpsTIFF()))
-	return slices.Concat(j[:2], exif, slices.Concat(extra...), j[2:])
-}
-
-// pngChunk builds a PNG chunk with its CRC.
-func pngChunk(typ string, data []byte) []byte {
-	c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-	c = append(append(c, typ...), data...)
-	return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
+	return imagetest.WithGPS(imagetest.EncodeJPEG(tb, imagetest.Picture(96, 64, seed), 85), extra...)
 }
 
 // textPNG returns a PNG with a tEXt chunk right after IHDR.
 func textPNG(tb testing.TB) []byte {
-	p := encodePNG(tb, picture(40, 30, 5))
+	p := imagetest.EncodePNG(tb, imagetest.Picture(40, 30, 5))
 	ihdrEnd := 8 + 12 + int(binary.BigEndian.Uint32(p[8:]))
-	return slices.Concat(p[:ihdrEnd], pngChunk("tEXt", []byte("Location\x00home")), p[ihdrEnd:])
+	return slices.Concat(p[:ihdrEnd], imagetest.PNGChunk("tEXt", []byte("Location\x00home")), p[ihdrEnd:])
 }
-
-// gpsLatitude is how the test Exif stores the latitude: 48/1 51/1 24/1.
-var gpsLatitude = []byte{48, 0, 0, 0, 1, 0, 0, 0, 51, 0, 0, 0, 1, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0}
 
 // stripCase is one input and what Strip must make of it. The inputs also
 // seed FuzzStrip.
@@ -153,14 +51,14 @@ var stripCases = []stripCase{
 	{
 		name: "jpeg with GPS Exif, XMP and a comment",
 		build: func(tb testing.TB) []byte {
-			xmp := jpegSegment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta exif:GPSLatitude=\"48,51.4N\"/>"))
-			return gpsJPEG(tb, 2, xmp, jpegSegment(0xFE, []byte("shot at home")))
+			xmp := imagetest.JPEGSegment(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta exif:GPSLatitude=\"48,51.4N\"/>"))
+			return gpsJPEG(tb, 2, xmp, imagetest.JPEGSegment(0xFE, []byte("shot at home")))
 		},
 		want: Stripped{Changed: true, Removed: []string{"Exif", "XMP", "Comment"}, Format: "jpeg"},
 	},
 	{
 		name:  "jpeg without metadata",
-		build: func(tb testing.TB) []byte { return encodeJPEG(tb, picture(32, 32, 3)) },
+		build: func(tb testing.TB) []byte { return imagetest.EncodeJPEG(tb, imagetest.Picture(32, 32, 3), 85) },
 		want:  Stripped{Format: "jpeg"},
 	},
 	{
@@ -170,7 +68,7 @@ var stripCases = []stripCase{
 	},
 	{
 		name:  "png without metadata",
-		build: func(tb testing.TB) []byte { return encodePNG(tb, picture(20, 20, 4)) },
+		build: func(tb testing.TB) []byte { return imagetest.EncodePNG(tb, imagetest.Picture(20, 20, 4)) },
 		want:  Stripped{Format: "png"},
 	},
 	{
@@ -237,7 +135,7 @@ func TestStrip(t *testing.T) {
 			if !bytes.Equal(got.Bytes, desk.Bytes()) {
 				t.Errorf("Strip gave %d bytes, metastrip.Strip %d different ones", len(got.Bytes), desk.Len())
 			}
-			if bytes.Contains(in, gpsLatitude) && bytes.Contains(got.Bytes, gpsLatitude) {
+			if bytes.Contains(in, imagetest.GPSLatitude) && bytes.Contains(got.Bytes, imagetest.GPSLatitude) {
 				t.Errorf("the GPS latitude is still in the output")
 			}
 			if got.Format == "jpeg" {

@@ -27,6 +27,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -110,13 +111,20 @@ func Handler() http.Handler {
 	})
 }
 
-// acceptsGzip reads an Accept-Encoding header.
+// acceptsGzip reads an Accept-Encoding header: gzip is taken unless its
+// weight is zero.
 func acceptsGzip(h string) bool {
 	for _, part := range strings.Split(h, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		coding, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
 		}
+		q, found := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if !found {
+			return true
+		}
+		w, err := strconv.ParseFloat(q, 64)
+		return err == nil && w > 0
 	}
 	return false
 }

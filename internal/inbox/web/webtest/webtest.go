@@ -10,14 +10,10 @@
 package webtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -33,6 +29,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"upshot/internal/metastrip/imagetest"
 )
 
 // Viewport is a phone's screen in CSS pixels.
@@ -301,9 +299,9 @@ func (p *Phone) Pick(tb testing.TB, paths ...string) {
 	}
 }
 
-// GPSJPEG returns a JPEG photo of w×h whose Exif holds a GPS latitude, and
-// those latitude bytes. noise > 0 adds that much random noise (seeded by
-// seed) to each pixel, which makes the photo larger.
+// GPSJPEG returns a JPEG photo of w×h whose Exif holds a GPS position (see
+// imagetest.GPSTIFF), and its latitude's bytes. noise > 0 adds that much
+// random noise (seeded by seed) to each pixel, which makes the photo larger.
 func GPSJPEG(tb testing.TB, w, h int, noise int, seed uint64) (photo, latitude []byte) {
 	tb.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -319,44 +317,15 @@ func GPSJPEG(tb testing.TB, w, h int, noise int, seed uint64) (photo, latitude [
 			img.SetRGBA(x, y, c)
 		}
 	}
-	var b bytes.Buffer
 	quality := 80
 	if noise > 0 {
 		quality = 95
 	}
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
-		tb.Fatal(err)
-	}
-	le := binary.LittleEndian
-	latitude = slices.Concat(le.AppendUint32(nil, 48), le.AppendUint32(nil, 1), le.AppendUint32(nil, 51), le.AppendUint32(nil, 1),
-		le.AppendUint32(nil, 24), le.AppendUint32(nil, 1))
-	// IFD0 at 8: one entry, the GPS IFD pointer (to 26). GPS IFD at 26: the
-	// latitude's reference and value (at 56).
-	tiff := []byte("II*\x00\x08\x00\x00\x00")
-	tiff = le.AppendUint16(tiff, 1)
-	tiff = append(tiff, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0)
-	tiff = le.AppendUint32(tiff, 0)
-	tiff = le.AppendUint16(tiff, 2)
-	tiff = append(tiff, 1, 0, 2, 0, 2, 0, 0, 0, 'N', 0, 0, 0)
-	tiff = append(tiff, 2, 0, 5, 0, 3, 0, 0, 0, 56, 0, 0, 0)
-	tiff = le.AppendUint32(tiff, 0)
-	tiff = append(tiff, latitude...)
-	payload := append([]byte("Exif\x00\x00"), tiff...)
-	seg := append([]byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
-	j := b.Bytes()
-	return slices.Concat(j[:2], seg, j[2:]), latitude
+	return imagetest.WithGPS(imagetest.EncodeJPEG(tb, img, quality)), imagetest.GPSLatitude
 }
 
 // PNG returns a small PNG image.
 func PNG(tb testing.TB) []byte {
 	tb.Helper()
-	img := image.NewNRGBA(image.Rect(0, 0, 64, 40))
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 13)
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
+	return imagetest.EncodePNG(tb, imagetest.Picture(64, 40, 1))
 }
