@@ -46,6 +46,8 @@ type Config struct {
 	Transfer Transfer `toml:"transfer"`
 	Privacy  Privacy  `toml:"privacy"`
 	Inbox    Inbox    `toml:"inbox"`
+	Capture  Capture  `toml:"capture"`
+	Hotkeys  Hotkeys  `toml:"hotkeys"`
 	Watch    []Watch  `toml:"watch"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -404,6 +406,7 @@ func (c *Config) SetDefaults() {
 	if in.GrantsPerMinute == 0 {
 		in.GrantsPerMinute = DefaultInboxGrantsPerMinute
 	}
+	c.Hotkeys.setDefaults()
 }
 
 // IsB2 reports whether the endpoint is Backblaze B2's S3 API.
@@ -496,6 +499,7 @@ func (c *Config) Validate() error {
 	if in.GrantsPerMinute < 1 || in.GrantsPerMinute > 10000 {
 		bad("inbox.grants_per_minute", fmt.Sprintf("%d is out of range", in.GrantsPerMinute), "use 1 to 10000")
 	}
+	c.validateCapture(bad)
 	for i, w := range c.Watch {
 		if strings.TrimSpace(w.Dir) == "" {
 			bad(fmt.Sprintf("watch[%d].dir", i), "is empty", "set it to a folder to watch, e.g. ~/Pictures/Screenshots")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeConfig(t *testing.T, body string, mode os.FileMode) string {
@@ -232,5 +233,59 @@ func TestSizeString(t *testing.T) {
 		if got := Size(n).String(); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSaveKeepsInboxCaptureAndHotkeys: the window's Save writes back the
+// sections it does not edit itself, and what differs from the defaults.
+func TestSaveKeepsInboxCaptureAndHotkeys(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	c, err := Load(writeConfig(t, goodConfig+`
+[inbox]
+listen = "127.0.0.1:9000"
+idle = "30m"
+types = ["image/*"]
+[capture]
+dir = "/tmp/caps"
+delete_after_upload = true
+copy_image = true
+delay = "3s"
+[hotkeys]
+capture_region = "Ctrl+Alt+Print"
+pause = "none"
+`, 0o600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hotkeys.CaptureScreen != DefaultHotkeys.CaptureScreen || c.Hotkeys.CaptureRegion != "Ctrl+Alt+Print" || c.Hotkeys.Pause != HotkeyOff {
+		t.Fatalf("hotkeys after load: %+v", c.Hotkeys)
+	}
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := c.Save(p, true); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(p)
+	if strings.Contains(string(raw), "grants_per_minute") || strings.Contains(string(raw), "max_size") {
+		t.Fatalf("defaults were written out:\n%s", raw)
+	}
+	back, err := Load(p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	if back.Inbox.Listen != "127.0.0.1:9000" || time.Duration(back.Inbox.Idle) != 30*time.Minute || len(back.Inbox.Types) != 1 {
+		t.Fatalf("inbox lost: %+v\n%s", back.Inbox, raw)
+	}
+	if back.Capture != c.Capture || back.Hotkeys != c.Hotkeys {
+		t.Fatalf("capture or hotkeys lost: %+v %+v\n%s", back.Capture, back.Hotkeys, raw)
+	}
+}
+
+func TestCaptureDelayRange(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	_, err := Load(writeConfig(t, goodConfig+"\n[capture]\ndelay = \"5m\"\n", 0o600))
+	if err == nil || !strings.Contains(err.Error(), "capture.delay") {
+		t.Fatalf("a 5m delay: %v", err)
 	}
 }

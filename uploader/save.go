@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -36,12 +38,62 @@ type fileTransfer struct {
 	MultipartThreshold int64 `toml:"multipart_threshold,omitempty"`
 }
 
+// fileInbox mirrors Inbox for writing: only what differs from the
+// defaults is written, so that better defaults reach older files.
+type fileInbox struct {
+	Listen          string   `toml:"listen,omitempty"`
+	Idle            string   `toml:"idle,omitempty"`
+	MaxSize         int64    `toml:"max_size,omitzero"`
+	Types           []string `toml:"types,omitempty"`
+	GrantsPerMinute int      `toml:"grants_per_minute,omitzero"`
+}
+
+type fileCapture struct {
+	Dir               string `toml:"dir,omitempty"`
+	DeleteAfterUpload bool   `toml:"delete_after_upload,omitempty"`
+	CopyImage         bool   `toml:"copy_image,omitempty"`
+	Delay             string `toml:"delay,omitempty"`
+}
+
 type fileConfig struct {
 	Target   fileTarget   `toml:"target"`
 	Output   Output       `toml:"output"`
 	Transfer fileTransfer `toml:"transfer"`
 	Privacy  Privacy      `toml:"privacy"`
+	Inbox    fileInbox    `toml:"inbox"`
+	Capture  fileCapture  `toml:"capture"`
+	Hotkeys  Hotkeys      `toml:"hotkeys"`
 	Watch    []Watch      `toml:"watch"`
+}
+
+// inboxForFile keeps the inbox settings that differ from the defaults.
+func inboxForFile(in Inbox) fileInbox {
+	var f fileInbox
+	if in.Listen != DefaultInboxListen {
+		f.Listen = in.Listen
+	}
+	if d := time.Duration(in.Idle); d != 0 && d != DefaultInboxIdle {
+		f.Idle = d.String()
+	}
+	if in.MaxSize != DefaultInboxMaxSize {
+		f.MaxSize = int64(in.MaxSize)
+	}
+	if !slices.Equal(in.Types, DefaultInboxTypes) {
+		f.Types = in.Types
+	}
+	if in.GrantsPerMinute != DefaultInboxGrantsPerMinute {
+		f.GrantsPerMinute = in.GrantsPerMinute
+	}
+	return f
+}
+
+// captureForFile writes the capture settings.
+func captureForFile(c Capture) fileCapture {
+	f := fileCapture{Dir: c.Dir, DeleteAfterUpload: c.DeleteAfterUpload, CopyImage: c.CopyImage}
+	if c.Delay != 0 {
+		f.Delay = time.Duration(c.Delay).String()
+	}
+	return f
 }
 
 // Save writes the config to path as TOML, atomically and with mode 0600.
@@ -55,6 +107,9 @@ func (c *Config) Save(path string, keyInFile bool) error {
 		Output:   c.Output,
 		Transfer: fileTransfer{Concurrency: c.Transfer.Concurrency, PartSize: int64(c.Transfer.PartSize), MultipartThreshold: int64(c.Transfer.MultipartThreshold)},
 		Privacy:  c.Privacy,
+		Inbox:    inboxForFile(c.Inbox),
+		Capture:  captureForFile(c.Capture),
+		Hotkeys:  c.Hotkeys,
 		Watch:    c.Watch,
 	}
 	if keyInFile {

@@ -108,6 +108,7 @@ type backend interface {
 	writeText(ctx context.Context, text string, persist bool) error
 	readText(ctx context.Context) (string, error)
 	readImage(ctx context.Context) ([]byte, error)
+	writeImage(ctx context.Context, png []byte, persist bool) error
 }
 
 func (c *Clipboard) backend() backend {
@@ -153,6 +154,24 @@ func (c *Clipboard) ReadImage(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("read clipboard image: %w (the image/png data is not a PNG file)", ErrNoImage)
 	}
 	return img, nil
+}
+
+// WriteImage replaces the clipboard's content with a PNG image. With
+// [Options.Persist] on X11 the image goes to xclip, which keeps it after
+// the process exits; backends that cannot write images (xsel, pbcopy, an
+// X11 without xclip for a persistent write) return an error wrapping
+// [errors.ErrUnsupported].
+func (c *Clipboard) WriteImage(ctx context.Context, png []byte) error {
+	if !bytes.HasPrefix(png, pngMagic) {
+		return errors.New("write clipboard image: the data is not a PNG file")
+	}
+	b := c.backend()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := b.writeImage(ctx, png, c.opts.Persist); err != nil {
+		return fmt.Errorf("write clipboard image: %w", err)
+	}
+	return nil
 }
 
 // Backend names the backend in use: "x11", "wl-copy", "xclip", "xsel",
@@ -247,7 +266,8 @@ func chooseUnix() backend {
 // with the same error, which wraps ErrUnavailable.
 type unavailable struct{ err error }
 
-func (unavailable) name() string                                    { return "none" }
-func (u unavailable) writeText(context.Context, string, bool) error { return u.err }
-func (u unavailable) readText(context.Context) (string, error)      { return "", u.err }
-func (u unavailable) readImage(context.Context) ([]byte, error)     { return nil, u.err }
+func (unavailable) name() string                                     { return "none" }
+func (u unavailable) writeText(context.Context, string, bool) error  { return u.err }
+func (u unavailable) readText(context.Context) (string, error)       { return "", u.err }
+func (u unavailable) readImage(context.Context) ([]byte, error)      { return nil, u.err }
+func (u unavailable) writeImage(context.Context, []byte, bool) error { return u.err }

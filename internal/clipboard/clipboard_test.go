@@ -577,3 +577,22 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("ReadText = %q, %v; want %q", text, err, got)
 	}
 }
+
+// TestWriteImagePersists: a persistent image write is on the clipboard as
+// image/png, byte for byte, and no text is mistaken for one.
+func TestWriteImagePersists(t *testing.T) {
+	xclip := requireXclip(t)
+	ctx := t.Context()
+	img := testPNG(t)
+	c := New(Options{Persist: true})
+	if err := c.WriteImage(ctx, img); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, xclip, "-selection", "clipboard", "-out", "-target", "image/png").Output()
+	if err != nil || !bytes.Equal(out, img) {
+		t.Fatalf("xclip reads %d bytes (%v), want the %d written", len(out), err, len(img))
+	}
+	if err := c.WriteImage(ctx, []byte("not a png")); err == nil {
+		t.Fatal("WriteImage took bytes that are not a PNG")
+	}
+}

@@ -2,6 +2,7 @@ package clipboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -92,4 +93,17 @@ func (b *libBackend) readImage(ctx context.Context) ([]byte, error) {
 		return nil, ErrNoImage
 	}
 	return data, nil
+}
+
+func (b *libBackend) writeImage(ctx context.Context, png []byte, persist bool) error {
+	switch {
+	case !b.x11 || !persist:
+		_, err := libWrite(ctx, fmtImage, png)
+		return err
+	case b.images != nil:
+		// xclip keeps the image after this process exits.
+		return b.images.writeImage(ctx, png, persist)
+	default:
+		return fmt.Errorf("an image on the clipboard after Upshot exits needs xclip: install it: %w", errors.ErrUnsupported)
+	}
 }

@@ -22,6 +22,7 @@ type toolBackend struct {
 	read    []string // prints the clipboard's text
 	targets []string // lists the offered types, one a line; nil: no image support
 	image   []string // prints the clipboard's image/png data
+	putImg  []string // reads a PNG on stdin and puts it on the clipboard; nil: no image support
 	env     []string // added to the environment
 }
 
@@ -34,6 +35,7 @@ func xclipTool(path string) *toolBackend {
 		read:    append(sel[:3:3], "-out"),
 		targets: append(sel[:3:3], "-out", "-target", "TARGETS"),
 		image:   append(sel[:3:3], "-out", "-target", "image/png"),
+		putImg:  append(sel[:3:3], "-in", "-target", "image/png"),
 	}
 }
 
@@ -54,6 +56,7 @@ func wlTools(copyPath, pastePath string) *toolBackend {
 		read:    []string{pastePath, "--no-newline"},
 		targets: []string{pastePath, "--list-types"},
 		image:   []string{pastePath, "--no-newline", "--type", "image/png"},
+		putImg:  []string{copyPath, "--type", "image/png"},
 	}
 }
 
@@ -146,6 +149,25 @@ func (t *toolBackend) run(ctx context.Context, argv []string, stdin string) ([]b
 	return out, nil
 }
 
+// writeImage puts a PNG image on the clipboard, and returns once the
+// clipboard offers it.
+func (t *toolBackend) writeImage(ctx context.Context, png []byte, _ bool) error {
+	if t.putImg == nil {
+		return fmt.Errorf("%s cannot put images on the clipboard (install xclip, or wl-clipboard on Wayland): %w", t.label, errors.ErrUnsupported)
+	}
+	if err := t.spawn(ctx, t.putImg, string(png)); err != nil {
+		return err
+	}
+	ok := poll(ctx, takeoverTimeout, func(ctx context.Context) bool {
+		list, err := t.run(ctx, t.targets, "")
+		return err == nil && hasLine(list, "image/png")
+	})
+	if !ok {
+		return fmt.Errorf("%s exited, but the clipboard did not offer the image within %v", t.label, takeoverTimeout)
+	}
+	return nil
+}
+
 // spawnWrite runs t.write with text on stdin and waits for its foreground
 // process only. The forked server inherits stdout and stderr, so they
 // must be files rather than pipes that os/exec copies from: its Wait would
@@ -153,6 +175,11 @@ func (t *toolBackend) run(ctx context.Context, argv []string, stdin string) ([]b
 // the tool fails (it failed before forking, so the pipe is at EOF then) and
 // closed otherwise; the servers write nothing while they work.
 func (t *toolBackend) spawnWrite(ctx context.Context, text string) error {
+	return t.spawn(ctx, t.write, text)
+}
+
+// spawn runs argv, a writing tool that forks, as spawnWrite describes.
+func (t *toolBackend) spawn(ctx context.Context, argv []string, text string) error {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
 	pr, pw, err := os.Pipe()
@@ -160,19 +187,19 @@ func (t *toolBackend) spawnWrite(ctx context.Context, text string) error {
 		return fmt.Errorf("%s: %w", t.label, err)
 	}
 	defer pr.Close()
-	cmd := exec.CommandContext(ctx, t.write[0], t.write[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = t.environ()
 	cmd.Stdin = strings.NewReader(text)
 	cmd.Stderr = pw
 	err = cmd.Start()
 	pw.Close()
 	if err != nil {
-		return toolError(ctx, t.write, err, nil)
+		return toolError(ctx, argv, err, nil)
 	}
 	if err := cmd.Wait(); err != nil {
 		_ = pr.SetReadDeadline(time.Now().Add(time.Second))
 		msg, _ := io.ReadAll(io.LimitReader(pr, 4096))
-		return toolError(ctx, t.write, err, msg)
+		return toolError(ctx, argv, err, msg)
 	}
 	return nil
 }

@@ -251,6 +251,7 @@ func (c *Core) event(ev Event) {
 	}
 	c.notifyWaiter(ev)
 	c.opts.OnEvent(ev)
+	c.afterUpload(ev)
 }
 
 // Settings returns the settings and uploader in use; both nil before

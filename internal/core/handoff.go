@@ -36,7 +36,7 @@ const maxRequest = 4 << 20
 
 // request is what a client asks.
 type request struct {
-	Op           string   `json:"op"`                   // "upload", "show" or "status"
+	Op           string   `json:"op"`                   // "upload", "capture", "show" or "status"
 	WaitReady    bool     `json:"wait_ready,omitempty"` // status: answer once the front end is up
 	Files        []string `json:"files,omitempty"`
 	KeepMetadata bool     `json:"keep_metadata,omitempty"`
@@ -58,6 +58,7 @@ type reply struct {
 	Config  bool           `json:"config,omitempty"`
 	Fatal   bool           `json:"fatal,omitempty"`
 	Stopped bool           `json:"stopped,omitempty"`
+	Queued  bool           `json:"queued,omitempty"` // a capture stays queued
 }
 
 // Status is what a running Upshot says of itself.
@@ -203,6 +204,19 @@ func (s *server) serve(c *Core, conn net.Conn) {
 			send(rep)
 		})
 		send(reply{Done: true})
+	case "capture":
+		if len(req.Files) != 1 || !filepath.IsAbs(req.Files[0]) {
+			send(reply{Done: true, Error: "a capture request names one absolute path"})
+			return
+		}
+		r := c.UploadCapture(ctx, req.Files[0])
+		rep := reply{Done: true, File: req.Files[0], Queued: r.Queued}
+		if r.Err != nil {
+			rep.Failure = r.Err.Error()
+		} else {
+			rep.Entry, rep.Link = &r.Entry, &r.Link
+		}
+		send(rep)
 	default:
 		send(reply{Done: true, Error: fmt.Sprintf("unknown request %q: this Upshot is a different version", req.Op)})
 	}
@@ -294,6 +308,35 @@ func (r *Remote) Show(ctx context.Context, page string) (bool, error) {
 		return nil
 	})
 	return shown, err
+}
+
+// Capture hands a capture to the running queue, which uploads it as
+// [Core.UploadCapture] does.
+func (r *Remote) Capture(ctx context.Context, path string) (Captured, error) {
+	var (
+		res Captured
+		got bool
+	)
+	err := r.call(ctx, request{Op: "capture", Files: absPaths([]string{path})}, func(rep reply) error {
+		if !rep.Done {
+			return nil
+		}
+		got = true
+		res.Queued = rep.Queued
+		switch {
+		case rep.Failure != "":
+			res.Err = errors.New(rep.Failure)
+		case rep.Entry != nil && rep.Link != nil:
+			res.Entry, res.Link = *rep.Entry, *rep.Link
+		default:
+			res.Err = errors.New("the running Upshot sent no link")
+		}
+		return nil
+	})
+	if err == nil && !got {
+		err = errors.New("the running Upshot did not answer")
+	}
+	return res, err
 }
 
 // Upload hands files to the running queue, which uploads them as

@@ -520,28 +520,62 @@ func (s *Service) upload(ctx context.Context, job store.Job, strip bool) (_ stor
 // settings ask for one. keepMetadata keeps a photo's metadata
 // whatever the settings say.
 func (s *Service) UploadNow(ctx context.Context, path string, src store.Source, keepMetadata bool) (store.Entry, uploader.Link, error) {
+	e, link, _, err := s.uploadNow(ctx, path, src, keepMetadata, rejectOnFailure)
+	return e, link, err
+}
+
+// UploadKept is [Service.UploadNow] for a file that exists nowhere else
+// (a capture): a failure that another attempt may fix (offline, a key
+// being fixed) leaves the job queued with its retry time, reported as
+// Failed, for whichever process runs the queue next; queued says so. Only
+// a failure no attempt can fix rejects it.
+func (s *Service) UploadKept(ctx context.Context, path string, src store.Source) (_ store.Entry, _ uploader.Link, queued bool, _ error) {
+	return s.uploadNow(ctx, path, src, false, queueOnFailure)
+}
+
+// failurePolicy says what becomes of a job uploaded at once that fails.
+type failurePolicy int
+
+const (
+	rejectOnFailure failurePolicy = iota // the caller reports it; no retry behind the user's back
+	queueOnFailure                       // it stays queued and is retried later
+)
+
+func (s *Service) uploadNow(ctx context.Context, path string, src store.Source, keepMetadata bool, policy failurePolicy) (store.Entry, uploader.Link, bool, error) {
 	start := s.opts.Now()
 	size, mod := statFile(path)
 	job, err := s.st.Begin(ctx, path, size, mod, src)
 	if err != nil {
-		return store.Entry{}, uploader.Link{}, fmt.Errorf("record %s: %w", path, store.Diagnose(err, s.st.Path()))
+		return store.Entry{}, uploader.Link{}, false, fmt.Errorf("record %s: %w", path, store.Diagnose(err, s.st.Path()))
 	}
 	s.emit(Event{Kind: Started, Job: job})
 	entry, link, sent, err := s.upload(ctx, job, !keepMetadata && s.opts.StripMetadata(job))
 	if err != nil {
+		rec := context.WithoutCancel(ctx)
+		switch {
+		case policy == queueOnFailure && ctx.Err() != nil:
+			_ = s.st.Release(rec, job.ID)
+			return store.Entry{}, uploader.Link{}, true, err
+		case policy == queueOnFailure && !isFinal(err):
+			at := s.opts.Now().Add(s.opts.Backoff(job.Attempts))
+			s.record(ctx, job.ID, s.st.Fail(rec, job.ID, err.Error(), at))
+			s.emit(Event{Kind: Failed, Job: job, Err: err, RetryAt: at})
+			s.poke()
+			return store.Entry{}, uploader.Link{}, true, err
+		}
 		reason := err.Error()
 		if ctx.Err() != nil {
 			reason = "not uploaded: " + context.Cause(ctx).Error()
 		}
-		_ = s.st.Reject(context.WithoutCancel(ctx), job.ID, reason)
+		_ = s.st.Reject(rec, job.ID, reason)
 		s.emit(Event{Kind: Rejected, Job: job, Err: err})
-		return store.Entry{}, uploader.Link{}, err
+		return store.Entry{}, uploader.Link{}, false, err
 	}
 	s.emit(Event{Kind: Done, Job: job, Entry: entry, Link: link, Latency: s.opts.Now().Sub(start)})
 	if sent {
 		entry = s.checkLink(ctx, job, entry, link)
 	}
-	return entry, link, nil
+	return entry, link, false, nil
 }
 
 // Record enters an upload that another program made (a phone, through a

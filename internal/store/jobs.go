@@ -38,11 +38,12 @@ const (
 	SourceClipboard Source = "clipboard" // an image from the clipboard
 	SourceCLI       Source = "cli"       // upshot upload FILE…, or the tray's file picker
 	SourcePhone     Source = "phone"     // the phone inbox, straight to the bucket or relayed
+	SourceCapture   Source = "capture"   // a screenshot Upshot took (upshot capture, the menus, a hotkey)
 )
 
 func (s Source) valid() bool {
 	switch s {
-	case SourceWatch, SourceDrop, SourceClipboard, SourceCLI, SourcePhone:
+	case SourceWatch, SourceDrop, SourceClipboard, SourceCLI, SourcePhone, SourceCapture:
 		return true
 	}
 	return false

@@ -74,6 +74,8 @@ var migrations = []migration{
 	),
 	// 2: the phone inbox's source, 'phone'.
 	loosenChecks(`'cli')`, `'cli', 'phone')`, "jobs", "history"),
+	// 3: captures Upshot takes itself, 'capture'.
+	loosenChecks(`'phone')`, `'phone', 'capture')`, "jobs", "history"),
 }
 
 // migration is one step of the schema.

@@ -219,8 +219,8 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 }
 
 // TestPhoneSourceMigration: a database made before the phone inbox keeps
-// its jobs and history, with their links, and takes phone uploads after
-// the upgrade.
+// its jobs and history, with their links, and takes phone uploads and
+// captures after the upgrade.
 func TestPhoneSourceMigration(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -262,6 +262,9 @@ func TestPhoneSourceMigration(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("a phone upload after the upgrade: %v", err)
+	}
+	if _, err := s.Begin(ctx, "/caps/shot.png", 10, time.Time{}, SourceCapture); err != nil {
+		t.Fatalf("a capture after the upgrade: %v", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO jobs (path, source, state, size, mod_time, next_attempt, created, updated)
 		VALUES ('c.jpg', 'fax', 'queued', 1, 0, 0, 0, 0)`); err == nil || !strings.Contains(err.Error(), "CHECK") {
