@@ -99,8 +99,9 @@ func (s *Set) Errors() map[string]error { return maps.Clone(s.errs) }
 // "GlobalShortcuts portal".
 func (s *Set) Backend() string { return s.backend }
 
-// Close releases every key. It is safe to call more than once and from
-// several goroutines; once it returns, pressed is never called again.
+// Close releases every key. It waits for a pressed call in progress to
+// return, and once it returns pressed is never called again. It is safe to
+// call more than once and from several goroutines, but not from pressed.
 func (s *Set) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.stop() })
 	return s.closeErr

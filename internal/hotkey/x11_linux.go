@@ -34,7 +34,7 @@ type x11Grab struct {
 
 // startX11 connects to display and grabs keys.
 func startX11(ctx context.Context, display string, keys []planned, pressed func(string)) (*Set, error) {
-	conn, err := dialX(ctx, display)
+	conn, err := dial(ctx, func() (*xgb.Conn, error) { return xgb.NewConnDisplay(display) }, (*xgb.Conn).Close)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -64,30 +64,6 @@ func startX11(ctx context.Context, display string, keys []planned, pressed func(
 	}
 	go x.loop(pressed)
 	return &Set{backend: "X11", errs: errs, stop: x.close}, nil
-}
-
-// dialX connects to display, giving up when ctx ends.
-func dialX(ctx context.Context, display string) (*xgb.Conn, error) {
-	type result struct {
-		conn *xgb.Conn
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		c, err := xgb.NewConnDisplay(display)
-		ch <- result{c, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.conn, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-ch; r.conn != nil {
-				r.conn.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
 }
 
 // grab grabs k's key with its modifiers, alone and with CapsLock and
