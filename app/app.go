@@ -99,6 +99,7 @@ func Run(ctx context.Context, opts Options) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = c.Run(appCtx) })
 	u.start(appCtx)
+	u.applyHotkeys(hotkeysFor(cfg))
 	if cfg != nil {
 		if err := u.restartWatch(cfg); err != nil {
 			u.showError(err)
@@ -132,6 +133,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	u.gate.bind()
 	u.win.ShowAndRun()
+	u.keys.close()
 	cancel()
 	c.StopWatch()
 	wg.Wait()

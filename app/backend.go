@@ -25,6 +25,7 @@ type systemClipboard interface {
 	WriteText(ctx context.Context, text string) error
 	ReadText(ctx context.Context) (string, error)
 	ReadImage(ctx context.Context) ([]byte, error)
+	WriteImage(ctx context.Context, png []byte) error
 }
 
 // backend is the core as the window drives it, with what only the window
@@ -54,6 +55,11 @@ func (r *relay) event(ev core.Event) {
 	}
 	r.mu.Unlock()
 	if u != nil {
+		if ev.Kind == core.Done && ev.Job.Source == store.SourceCapture {
+			// The core may remove the file once this returns
+			// (capture.delete_after_upload): its thumbnail comes first.
+			_ = u.thumbs.make(ev.Entry)
+		}
 		u.edge.OnEvent(ev)
 	}
 }

@@ -81,6 +81,8 @@ type settingsForm struct {
 	expiry        *widget.Select
 	openAtLogin   *widget.Check
 
+	cap *captureForm
+
 	keyringOK  *bool // nil until probed
 	labelWidth float32
 }
@@ -210,6 +212,7 @@ func newSettingsForm(u *ui) *settingsForm {
 		section("Bucket", "Where uploads go.", bucket),
 		section("Links", "How objects are named and linked; the previews show "+sampleFile+".", links),
 		section("Watched folders", "New files in these folders upload by themselves. Include: patterns such as *.png; Poll: for network drives.", folders),
+		section("Capture", "Screenshots Upshot takes with your desktop's own tool, from the tray, the Capture button or a hotkey. Type a hotkey like Ctrl+Shift+Alt+4, or none.", s.buildCapture(cfg)),
 		container.NewBorder(nil, nil, nil, buttons, general),
 		s.saved,
 		s.findings,
@@ -344,6 +347,7 @@ func (s *settingsForm) build() (cfg *uploader.Config, newKey bool) {
 	for _, f := range s.folders {
 		c.Watch = append(c.Watch, uploader.Watch{Dir: f.dir, Include: splitGlobs(f.include.Text), Poll: f.poll.Checked})
 	}
+	s.buildCaptureConfig(&c)
 	c.SetDefaults()
 	return &c, newKey
 }
@@ -395,7 +399,7 @@ func fieldErrors(err error) map[string]string {
 			}
 			switch field {
 			case fieldEndpoint, fieldRegion, fieldBucket, fieldKeyID, fieldKey, fieldPathTemplate,
-				fieldURLTemplate, fieldCacheControl, fieldFormat, fieldWatch:
+				fieldURLTemplate, fieldCacheControl, fieldFormat, fieldWatch, fieldCaptureDir, fieldCaptureDelay:
 			default:
 				field = fieldOther
 			}
@@ -449,6 +453,9 @@ func (s *settingsForm) showErrors(errs map[string]string, only ...string) {
 func (s *settingsForm) validate() (*uploader.Config, bool, bool) {
 	cfg, newKey := s.build()
 	errs := fieldErrors(cfg.Validate())
+	for field, msg := range hotkeyErrors(cfg.Hotkeys) {
+		errs[field] = msg
+	}
 	s.showErrors(errs)
 	return cfg, newKey, len(errs) == 0
 }
@@ -492,6 +499,7 @@ func (s *settingsForm) save() {
 			s.saved.Show()
 			u.lastErr = ""
 			u.showStatus()
+			u.applyHotkeys(cfg.Hotkeys)
 			if first {
 				u.tabs.SelectIndex(0)
 			}

@@ -83,7 +83,12 @@ func newTray(u *ui, desk desktop.App) *tray {
 	t.recent.ChildMenu = fyne.NewMenu("")
 	quit := fyne.NewMenuItem("Quit", u.quit)
 	quit.IsQuit = true
-	t.menu = fyne.NewMenu("Upshot",
+	var captures []*fyne.MenuItem
+	for _, m := range captureMenu {
+		captures = append(captures, fyne.NewMenuItem(m.label, func() { u.capture(m.mode) }))
+	}
+	t.menu = fyne.NewMenu("Upshot", append(captures,
+		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Upload file…", func() { u.showWindow(); u.pickFile() }),
 		fyne.NewMenuItem("Upload clipboard image", u.paste),
 		fyne.NewMenuItem("Phone inbox…", func() { u.raise("phone") }),
@@ -92,7 +97,7 @@ func newTray(u *ui, desk desktop.App) *tray {
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open Upshot", u.showWindow),
 		quit,
-	)
+	)...)
 	desk.SetSystemTrayIcon(trayIdle)
 	t.icon = trayIdle
 	desk.SetSystemTrayMenu(t.menu)

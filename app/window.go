@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -64,6 +65,9 @@ type ui struct {
 	phone       *phonePage
 	phoneTab    *container.TabItem
 	tray        *tray // nil without a tray
+	keys        hotkeys
+	keyState    hotkeyState // what became of the hotkeys, for the settings
+	capturing   atomic.Bool // a capture runs; any goroutine
 
 	status    status
 	lastErr   string
@@ -195,8 +199,17 @@ func (u *ui) dropZone() fyne.CanvasObject {
 	hint := widget.NewLabel("Ctrl+V uploads a screenshot from the clipboard. Links go to the clipboard.")
 	hint.SizeName = theme.SizeNameCaptionText
 	pick := widget.NewButtonWithIcon("Upload file…", theme.FolderOpenIcon(), u.pickFile)
+	var shoot *widget.Button
+	shoot = widget.NewButtonWithIcon("Capture", theme.MediaPhotoIcon(), func() {
+		var items []*fyne.MenuItem
+		for _, m := range captureMenu {
+			items = append(items, fyne.NewMenuItem(m.label, func() { u.capture(m.mode) }))
+		}
+		widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("", items...), u.win.Canvas(),
+			fyne.NewPos(0, shoot.Size().Height), shoot)
+	})
 	icon := widget.NewIcon(theme.UploadIcon())
-	body := container.NewBorder(nil, nil, icon, container.NewCenter(pick), container.New(&tightVBox{}, title, hint))
+	body := container.NewBorder(nil, nil, icon, container.NewCenter(container.NewHBox(shoot, pick)), container.New(&tightVBox{}, title, hint))
 	return container.NewStack(bg, container.NewPadded(body))
 }
 

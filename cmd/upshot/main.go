@@ -23,7 +23,7 @@ import (
 const (
 	exitOK     = 0
 	exitFailed = 1 // some work failed; stderr says which and why
-	exitUsage  = 2 // bad flags or configuration
+	exitUsage  = 2 // bad flags or configuration, or nothing to capture with here
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -48,6 +48,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"upload", "[--config F] [--json] [--no-clipboard] [--format url|markdown|html|bbcode] FILE…", "upload files and print their links", runUpload},
+		{"capture", "[region|window|screen] [--delay SECONDS] [--config F] [--json] [--no-clipboard] [--format F]", "take a screenshot with the desktop's tool, upload it and print its link", runCapture},
 		{"watch", "[--config F] [--json] [--no-clipboard] [DIR…]", "watch folders and upload every new file (headless)", runWatch},
 		{"inbox", "[--config F] [--listen ADDR] [--json] [--no-clipboard] [--setup-cors]", "let a phone on the network upload photos and videos (prints a QR code)", runInbox},
 		{"check", "[--config F] [--json]", "test the configuration against the real endpoint", runCheck},

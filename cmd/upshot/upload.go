@@ -60,7 +60,14 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	bp := &batchPrinter{stdout: stdout, stderr: stderr, json: *asJSON, format: format, files: files,
 		results: make([]*core.Result, len(files)), code: exitOK}
 	dataDir := uploader.DataDir()
-	c, err := takeQueue(ctx, dataDir, cfg, stderr, files, *keepMeta, bp.result)
+	c, err := takeQueue(ctx, dataDir, cfg, stderr, func(r *core.Remote) (bool, error) {
+		answered := false
+		err := r.Upload(ctx, files, *keepMeta, func(i int, res core.Result) {
+			answered = true
+			bp.result(i, res)
+		})
+		return answered, err
+	})
 	switch {
 	case errors.Is(err, errHandedOff):
 	case err != nil && ctx.Err() == nil && isTrouble(err):
@@ -89,23 +96,20 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // errHandedOff says the files went to the process that runs the queue.
 var errHandedOff = errors.New("handed off")
 
-// takeQueue opens the queue for this upload, or, while the window or
-// another command runs it, hands it the files (then it returns
-// errHandedOff). A process that holds the queue but does not listen yet
+// takeQueue opens the queue for this command, or, while the window or
+// another command runs it, hands the work over with handOver (then it
+// returns errHandedOff). handOver reports whether the running Upshot
+// answered at all. A process that holds the queue but does not listen yet
 // (starting) or any more (finishing) is asked again for a few seconds.
-func takeQueue(ctx context.Context, dataDir string, cfg *uploader.Config, stderr io.Writer, files []string, keepMeta bool,
-	each func(int, core.Result)) (*core.Core, error) {
+func takeQueue(ctx context.Context, dataDir string, cfg *uploader.Config, stderr io.Writer,
+	handOver func(*core.Remote) (answered bool, err error)) (*core.Core, error) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := core.Open(ctx, core.Options{DataDir: dataDir, Config: cfg, Uploader: uploaderOptions(stderr), Role: core.RoleUpload})
 		if !errors.Is(err, instance.ErrRunning) {
 			return c, err
 		}
-		answered := false
-		err = core.Reach(dataDir).Upload(ctx, files, keepMeta, func(i int, r core.Result) {
-			answered = true
-			each(i, r)
-		})
+		answered, err := handOver(core.Reach(dataDir))
 		switch {
 		case err == nil:
 			return nil, errHandedOff

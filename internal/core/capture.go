@@ -3,7 +3,10 @@ package core
 import (
 	"context"
 	"os"
+	"strings"
+	"time"
 
+	"upshot/internal/capture"
 	"upshot/internal/store"
 	"upshot/uploader"
 )
@@ -44,4 +47,21 @@ func (c *Core) afterUpload(ev Event) {
 	}
 	// A file that cannot be removed stays: nothing is lost.
 	_ = os.Remove(ev.Job.Path)
+}
+
+// CaptureOptions are the capture settings of cfg for a capture in mode:
+// the folder (capture.dir, else the Pictures folder's Upshot), and
+// capture.delay before a screen capture.
+func CaptureOptions(cfg *uploader.Config, mode capture.Mode) capture.Options {
+	opts := capture.Options{Dir: capture.DefaultDir()}
+	if cfg == nil {
+		return opts
+	}
+	if d := strings.TrimSpace(cfg.Capture.Dir); d != "" {
+		opts.Dir = ExpandHome(d)
+	}
+	if mode == capture.Screen {
+		opts.Delay = time.Duration(cfg.Capture.Delay)
+	}
+	return opts
 }

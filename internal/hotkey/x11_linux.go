@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jezek/xgb"
@@ -32,8 +35,14 @@ type x11Grab struct {
 	combos []uint16
 }
 
+// quietXGB stops xgb's own logger, which prints to stderr (for example
+// "Could not get authority info" without ~/.Xauthority): every failure
+// comes back as an error that the settings show.
+var quietXGB sync.Once
+
 // startX11 connects to display and grabs keys.
 func startX11(ctx context.Context, display string, keys []planned, pressed func(string)) (*Set, error) {
+	quietXGB.Do(func() { xgb.Logger = log.New(io.Discard, "", 0) })
 	conn, err := dial(ctx, func() (*xgb.Conn, error) { return xgb.NewConnDisplay(display) }, (*xgb.Conn).Close)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
