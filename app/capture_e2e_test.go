@@ -21,17 +21,21 @@ import (
 	"upshot/uploader/s3test"
 )
 
-// TestHotkeyCapturesScreen runs the real window program under Xvfb with
-// ImageMagick's import as the only screenshot tool and no portal: the
-// screen-capture hotkey, sent with xdotool, takes a capture that is
-// uploaded and whose link xclip reads from the clipboard. A second press
-// while that capture runs (it waits capture.delay first) starts nothing;
-// a press after it is done starts the next one.
-func TestHotkeyCapturesScreen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the real binary")
-	}
-	tools := map[string]string{}
+// captureApp is the real window program under a private Xvfb, with
+// ImageMagick's import as the only screenshot tool, a session bus without
+// a screenshot portal, and versitygw as the bucket.
+type captureApp struct {
+	p        *appProc
+	display  string
+	srv      *s3test.Server
+	data     string
+	captures string
+	tools    map[string]string // xclip, xdotool and import
+}
+
+func startCaptureApp(t testing.TB, width, height int, captureSettings string) *captureApp {
+	t.Helper()
+	a := &captureApp{tools: map[string]string{}}
 	for _, name := range []string{"xclip", "xdotool", "import"} {
 		p, err := exec.LookPath(name)
 		if err != nil {
@@ -40,51 +44,80 @@ func TestHotkeyCapturesScreen(t *testing.T) {
 			}
 			t.Skipf("%s is not installed", name)
 		}
-		tools[name] = p
+		a.tools[name] = p
 	}
-	display := xvfbtest.Start(t, 800, 600)
-	bus := dbustest.Start(t) // a session bus without a screenshot portal
+	a.display = xvfbtest.Start(t, width, height)
+	bus := dbustest.Start(t)
 	bin := buildUpshot(t)
-	srv := s3test.Start(t, s3test.Options{})
+	a.srv = s3test.Start(t, s3test.Options{})
 	dir := t.TempDir()
-	// The app finds import, and no other tool, on its PATH.
 	path := filepath.Join(dir, "bin")
 	os.Mkdir(path, 0o755)
-	if err := os.Symlink(tools["import"], filepath.Join(path, "import")); err != nil {
+	if err := os.Symlink(a.tools["import"], filepath.Join(path, "import")); err != nil {
 		t.Fatal(err)
 	}
-	captures := filepath.Join(dir, "captures")
+	a.captures = filepath.Join(dir, "captures")
 	config := filepath.Join(dir, "config.toml")
 	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"caps/{name}{ext}\"\n"+
-		"[capture]\ndir = %q\ndelay = \"3s\"\n", srv.Endpoint, srv.Bucket, srv.AccessKey, srv.SecretKey, captures)
+		"[capture]\ndir = %q\n%s\n", a.srv.Endpoint, a.srv.Bucket, a.srv.AccessKey, a.srv.SecretKey, a.captures, captureSettings)
 	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	data := filepath.Join(dir, "data")
-	env := []string{"DISPLAY=" + display, "WAYLAND_DISPLAY=", "XDG_SESSION_TYPE=x11", "LANG=C.UTF-8", "HOME=" + dir, "UPSHOT_DATA_DIR=" + data,
+	a.data = filepath.Join(dir, "data")
+	env := []string{"DISPLAY=" + a.display, "WAYLAND_DISPLAY=", "XDG_SESSION_TYPE=x11", "LANG=C.UTF-8", "HOME=" + dir, "UPSHOT_DATA_DIR=" + a.data,
 		"XDG_CONFIG_HOME=" + filepath.Join(dir, "xdg"), "DBUS_SESSION_BUS_ADDRESS=" + bus, "PATH=" + path,
 		"B2_APPLICATION_KEY_ID=", "B2_APPLICATION_KEY=", "UPSHOT_CONFIG=" + config}
-	p := startApp(t, bin, env)
-	p.ready(t)
-	awaitGrab(t, display, "3")
+	a.p = startApp(t, bin, env)
+	a.p.ready(t)
+	awaitGrab(t, a.display, "3")
+	return a
+}
 
-	key := func() {
-		t.Helper()
-		cmd := exec.CommandContext(t.Context(), tools["xdotool"], "key", "ctrl+shift+alt+3")
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
+// key sends a key combination with xdotool.
+func (a *captureApp) key(t testing.TB, combo string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), a.tools["xdotool"], "key", combo)
+	cmd.Env = append(os.Environ(), "DISPLAY="+a.display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool: %v: %s", err, out)
+	}
+}
+
+// TestHotkeyCapturesScreen: the screen-capture hotkey, sent with xdotool,
+// takes a capture with the fallback tool; it is uploaded and xclip reads
+// its link from the clipboard. A second press while that capture runs (it
+// waits capture.delay first) starts nothing; a press after it is done
+// starts the next one.
+func TestHotkeyCapturesScreen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	a := startCaptureApp(t, 1024, 900, `delay = "3s"`)
+	a.key(t, "ctrl+shift+alt+3")
+	a.key(t, "ctrl+shift+alt+3") // while the first capture waits its delay
+	a.p.until(t, "the first capture's upload", func(s core.Status) bool { return s.Uploaded >= 1 })
+	first := clipboardLink(t, a.tools["xclip"], a.display, a.srv.Endpoint, "")
+	a.key(t, "ctrl+shift+alt+3")
+	a.p.until(t, "the second capture's upload", func(s core.Status) bool { return s.Uploaded >= 2 })
+	// The settings' Capture section, as "hotkeys" raises it.
+	if shown, err := core.Reach(a.data).Show(t.Context(), "hotkeys"); err != nil || !shown {
+		t.Fatalf("show hotkeys: %v, %v", shown, err)
+	}
+	wid := windowID(t, a.display)
+	xdotool(t, a.display, "windowsize", wid, "760", "860")
+	shot := screenshot(t, a.display, wid, "settings-capture.png")
+	a.p.stop(t)
+	if dst := os.Getenv(screenshotsEnv); dst != "" {
+		b, err := os.ReadFile(shot)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dst, filepath.Base(shot)), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
-	key()
-	key() // while the first capture waits its delay
-	p.until(t, "the first capture's upload", func(s core.Status) bool { return s.Uploaded >= 1 })
-	first := clipboardLink(t, tools["xclip"], display, srv.Endpoint)
-	key()
-	p.until(t, "the second capture's upload", func(s core.Status) bool { return s.Uploaded >= 2 })
-	p.stop(t)
 
-	files, _ := filepath.Glob(filepath.Join(captures, "Screenshot *.png"))
+	files, _ := filepath.Glob(filepath.Join(a.captures, "Screenshot *.png"))
 	if len(files) != 2 {
 		t.Fatalf("%d captures saved (%q); want 2: the press during the first capture must start nothing", len(files), files)
 	}
@@ -94,10 +127,10 @@ func TestHotkeyCapturesScreen(t *testing.T) {
 	}
 	cfgImg, err := png.DecodeConfig(f)
 	f.Close()
-	if err != nil || cfgImg.Width != 800 || cfgImg.Height != 600 {
-		t.Fatalf("the capture is %dx%d (%v), want the 800x600 screen", cfgImg.Width, cfgImg.Height, err)
+	if err != nil || cfgImg.Width != 1024 || cfgImg.Height != 900 {
+		t.Fatalf("the capture is %dx%d (%v), want the 1024x900 screen", cfgImg.Width, cfgImg.Height, err)
 	}
-	st, err := store.Open(t.Context(), filepath.Join(data, "upshot.db"))
+	st, err := store.Open(t.Context(), filepath.Join(a.data, "upshot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,15 +144,15 @@ func TestHotkeyCapturesScreen(t *testing.T) {
 			t.Fatalf("entry %+v: want a capture under caps/", e)
 		}
 	}
-	if first != hist[1].URL && first != hist[0].URL {
-		t.Fatalf("the clipboard held %q, which is no capture's link (%q, %q)", first, hist[0].URL, hist[1].URL)
+	if first != hist[1].URL {
+		t.Fatalf("the clipboard held %q, not the first capture's link %q", first, hist[1].URL)
 	}
 }
 
 // awaitGrab waits until another X client holds Ctrl+Shift+Alt+digit on
 // the root window: this connection's own grab of it then fails with
 // BadAccess.
-func awaitGrab(t *testing.T, display, digit string) {
+func awaitGrab(t testing.TB, display, digit string) {
 	t.Helper()
 	conn, err := xgb.NewConnDisplay(display)
 	if err != nil {
@@ -156,27 +189,28 @@ func awaitGrab(t *testing.T, display, digit string) {
 		select {
 		case <-timeout:
 			t.Fatal("the window never grabbed its capture hotkey")
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
 // clipboardLink reads the clipboard with xclip until it holds a link to
-// the server (the window puts it there as the upload completes).
-func clipboardLink(t *testing.T, xclip, display, endpoint string) string {
+// the server other than not (the window puts it there as the upload
+// completes).
+func clipboardLink(t testing.TB, xclip, display, endpoint, not string) string {
 	t.Helper()
 	timeout := time.After(2 * time.Minute) // a hang guard
 	for {
 		cmd := exec.CommandContext(t.Context(), xclip, "-o", "-selection", "clipboard")
 		cmd.Env = append(os.Environ(), "DISPLAY="+display)
 		out, _ := cmd.Output()
-		if strings.HasPrefix(string(out), endpoint) {
+		if strings.HasPrefix(string(out), endpoint) && string(out) != not {
 			return string(out)
 		}
 		select {
 		case <-timeout:
 			t.Fatalf("the clipboard never held a link; it holds %q", out)
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

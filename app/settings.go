@@ -81,7 +81,8 @@ type settingsForm struct {
 	expiry        *widget.Select
 	openAtLogin   *widget.Check
 
-	cap *captureForm
+	cap            *captureForm
+	captureSection fyne.CanvasObject
 
 	keyringOK  *bool // nil until probed
 	labelWidth float32
@@ -206,13 +207,15 @@ func newSettingsForm(u *ui) *settingsForm {
 	loginNote.SizeName = theme.SizeNameCaptionText
 	app := container.NewVBox(s.notifications, container.NewHBox(s.alwaysShare, s.expiry), container.NewHBox(s.openAtLogin, loginNote))
 
+	s.captureSection = section("Capture", "Screenshots Upshot takes with your desktop's own tool, from the tray, the Capture button or a hotkey. "+
+		"Type a hotkey like Ctrl+Shift+Alt+4, or none.", s.buildCapture(cfg))
 	buttons := container.NewHBox(s.cdnBtn, s.testBtn, s.saveBtn)
 	body := container.NewVBox(
 		s.bannerBox,
 		section("Bucket", "Where uploads go.", bucket),
 		section("Links", "How objects are named and linked; the previews show "+sampleFile+".", links),
 		section("Watched folders", "New files in these folders upload by themselves. Include: patterns such as *.png; Poll: for network drives.", folders),
-		section("Capture", "Screenshots Upshot takes with your desktop's own tool, from the tray, the Capture button or a hotkey. Type a hotkey like Ctrl+Shift+Alt+4, or none.", s.buildCapture(cfg)),
+		s.captureSection,
 		container.NewBorder(nil, nil, nil, buttons, general),
 		s.saved,
 		s.findings,

@@ -217,3 +217,17 @@ func cliPath() string {
 	}
 	return p
 }
+
+// revealCapture scrolls the settings to the Capture section, once the
+// page is laid out.
+func (s *settingsForm) revealCapture() {
+	scroll, ok := s.content.(*container.Scroll)
+	if !ok {
+		return
+	}
+	s.u.edge.Post(func() {
+		d := s.u.app.Driver()
+		y := d.AbsolutePositionForObject(s.captureSection).Y - d.AbsolutePositionForObject(scroll).Y + scroll.Offset.Y
+		scroll.ScrollToOffset(fyne.NewPos(0, y))
+	})
+}

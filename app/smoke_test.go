@@ -202,7 +202,7 @@ func TestMain(m *testing.M) {
 // buildUpshot builds cmd/upshot and, beside it, cmd/upshot-desktop, once,
 // and returns upshot: run with no subcommand it starts the window program,
 // as an installed copy does.
-func buildUpshot(t *testing.T) string {
+func buildUpshot(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
 		if built.dir, built.err = os.MkdirTemp("", "upshot-bin-"); built.err != nil {
@@ -246,7 +246,7 @@ func (p *appProc) errors() string {
 	return p.stderr.String()
 }
 
-func startApp(t *testing.T, bin string, env []string, args ...string) *appProc {
+func startApp(t testing.TB, bin string, env []string, args ...string) *appProc {
 	t.Helper()
 	p := &appProc{lines: make(chan string, 100), done: make(chan struct{})}
 	for _, kv := range env {
@@ -283,7 +283,7 @@ func startApp(t *testing.T, bin string, env []string, args ...string) *appProc {
 }
 
 // ready waits until the window is up, as other upshot commands see it.
-func (p *appProc) ready(t *testing.T) {
+func (p *appProc) ready(t testing.TB) {
 	t.Helper()
 	// Until the app listens there is no one to ask; after that, one
 	// request that the app answers once its window is up.
@@ -297,7 +297,7 @@ func (p *appProc) ready(t *testing.T) {
 
 // until asks the running app for its status until cond holds, and returns
 // that status.
-func (p *appProc) until(t *testing.T, what string, cond func(core.Status) bool) core.Status {
+func (p *appProc) until(t testing.TB, what string, cond func(core.Status) bool) core.Status {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -320,7 +320,7 @@ func (p *appProc) until(t *testing.T, what string, cond func(core.Status) bool) 
 }
 
 // wait waits for a command to end, and expects success.
-func (p *appProc) wait(t *testing.T) {
+func (p *appProc) wait(t testing.TB) {
 	t.Helper()
 	for range p.lines {
 	}
@@ -333,7 +333,7 @@ func (p *appProc) wait(t *testing.T) {
 
 // expect reads lines until one starts with prefix, and returns the
 // rest of it.
-func (p *appProc) expect(t *testing.T, prefix string) string {
+func (p *appProc) expect(t testing.TB, prefix string) string {
 	t.Helper()
 	timeout := time.After(60 * time.Second)
 	for {
@@ -352,7 +352,7 @@ func (p *appProc) expect(t *testing.T, prefix string) string {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (p *appProc) stop(t *testing.T) {
+func (p *appProc) stop(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

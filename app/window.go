@@ -160,7 +160,8 @@ func (u *ui) showSettings() {
 }
 
 // raise brings the window to the front, on page "" (as it was),
-// "settings" or "phone", for another "upshot" started meanwhile.
+// "settings", "hotkeys" (the settings' Capture section) or "phone", for
+// another "upshot" started meanwhile, or a hotkey.
 func (u *ui) raise(page string) {
 	u.win.Show()
 	u.win.RequestFocus()
@@ -169,6 +170,9 @@ func (u *ui) raise(page string) {
 		u.showSettings()
 	case "phone":
 		u.tabs.Select(u.phoneTab)
+	case "hotkeys":
+		u.showSettings()
+		u.settings.revealCapture()
 	}
 }
 
