@@ -141,6 +141,9 @@ func Take(ctx context.Context, mode Mode, opts Options) (Shot, error) {
 		timeout = defaultTimeout
 	}
 	b, err := pick(ctx, mode)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return Shot{}, ctxErr
+	}
 	if err != nil {
 		return Shot{}, err
 	}
