@@ -106,6 +106,12 @@ func (u *ui) applyHotkeys(h uploader.Hotkeys) {
 			if u.settings != nil {
 				u.settings.showHotkeys(st)
 			}
+			for _, hk := range h.List() {
+				if err := st.errs[hk.ID]; err != nil {
+					u.showError(fmt.Errorf("hotkey for “%s”: %w", hk.Label, err))
+					break
+				}
+			}
 		})
 	}()
 }

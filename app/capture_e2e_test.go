@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"upshot/internal/devtools/dbustest"
 	"upshot/internal/devtools/xvfbtest"
 	"upshot/internal/store"
+	"upshot/uploader"
 	"upshot/uploader/s3test"
 )
 
@@ -33,7 +35,9 @@ type captureApp struct {
 	tools    map[string]string // xclip, xdotool and import
 }
 
-func startCaptureApp(t testing.TB, width, height int, captureSettings string) *captureApp {
+// startCaptureApp starts it; another program holds Ctrl+Shift+Alt with
+// each of the held digits first.
+func startCaptureApp(t testing.TB, width, height int, captureSettings string, held ...string) *captureApp {
 	t.Helper()
 	a := &captureApp{tools: map[string]string{}}
 	for _, name := range []string{"xclip", "xdotool", "import"} {
@@ -47,6 +51,9 @@ func startCaptureApp(t testing.TB, width, height int, captureSettings string) *c
 		a.tools[name] = p
 	}
 	a.display = xvfbtest.Start(t, width, height)
+	for _, d := range held {
+		holdKey(t, a.display, d)
+	}
 	bus := dbustest.Start(t)
 	bin := buildUpshot(t)
 	a.srv = s3test.Start(t, s3test.Options{})
@@ -92,7 +99,7 @@ func TestHotkeyCapturesScreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the real binary")
 	}
-	a := startCaptureApp(t, 1024, 900, `delay = "3s"`)
+	a := startCaptureApp(t, 1024, 900, `delay = "3s"`, "5") // the window hotkey is taken
 	a.key(t, "ctrl+shift+alt+3")
 	a.key(t, "ctrl+shift+alt+3") // while the first capture waits its delay
 	a.p.until(t, "the first capture's upload", func(s core.Status) bool { return s.Uploaded >= 1 })
@@ -149,48 +156,91 @@ func TestHotkeyCapturesScreen(t *testing.T) {
 	}
 }
 
+// hotkeyMods are the default hotkeys' modifiers as X state bits.
+const hotkeyMods = uint16(xproto.ModMaskControl | xproto.ModMaskShift | xproto.ModMask1)
+
+// xConn connects to display and returns the connection, its root window
+// and the keycode of digit.
+func xConn(t testing.TB, display, digit string) (*xgb.Conn, xproto.Window, xproto.Keycode) {
+	t.Helper()
+	xgb.Logger.SetOutput(io.Discard)
+	conn, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	setup := xproto.Setup(conn)
+	mapping, err := xproto.GetKeyboardMapping(conn, setup.MinKeycode, byte(setup.MaxKeycode-setup.MinKeycode+1)).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range int(setup.MaxKeycode - setup.MinKeycode + 1) {
+		if mapping.Keysyms[i*int(mapping.KeysymsPerKeycode)] == xproto.Keysym(digit[0]) {
+			return conn, setup.DefaultScreen(conn).Root, xproto.Keycode(int(setup.MinKeycode) + i)
+		}
+	}
+	t.Fatalf("no keycode for %q", digit)
+	return nil, 0, 0
+}
+
+// holdKey grabs Ctrl+Shift+Alt+digit as another program would, for the
+// rest of the test.
+func holdKey(t testing.TB, display, digit string) {
+	t.Helper()
+	conn, root, code := xConn(t, display, digit)
+	if err := xproto.GrabKeyChecked(conn, true, root, hotkeyMods, code, xproto.GrabModeAsync, xproto.GrabModeAsync).Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // awaitGrab waits until another X client holds Ctrl+Shift+Alt+digit on
 // the root window: this connection's own grab of it then fails with
 // BadAccess.
 func awaitGrab(t testing.TB, display, digit string) {
 	t.Helper()
-	conn, err := xgb.NewConnDisplay(display)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	setup := xproto.Setup(conn)
-	root := setup.DefaultScreen(conn).Root
-	mapping, err := xproto.GetKeyboardMapping(conn, setup.MinKeycode, byte(setup.MaxKeycode-setup.MinKeycode+1)).Reply()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var code xproto.Keycode
-	for i := range int(setup.MaxKeycode - setup.MinKeycode + 1) {
-		if mapping.Keysyms[i*int(mapping.KeysymsPerKeycode)] == xproto.Keysym(digit[0]) {
-			code = xproto.Keycode(int(setup.MinKeycode) + i)
-			break
-		}
-	}
-	if code == 0 {
-		t.Fatalf("no keycode for %q", digit)
-	}
-	mods := uint16(xproto.ModMaskControl | xproto.ModMaskShift | xproto.ModMask1)
+	conn, root, code := xConn(t, display, digit)
 	timeout := time.After(2 * time.Minute) // a hang guard
 	for {
-		err := xproto.GrabKeyChecked(conn, true, root, mods, code, xproto.GrabModeAsync, xproto.GrabModeAsync).Check()
+		err := xproto.GrabKeyChecked(conn, true, root, hotkeyMods, code, xproto.GrabModeAsync, xproto.GrabModeAsync).Check()
 		var access xproto.AccessError
 		if errors.As(err, &access) {
 			return
 		}
 		if err == nil {
-			xproto.UngrabKey(conn, code, root, mods)
+			xproto.UngrabKey(conn, code, root, hotkeyMods)
 		}
 		select {
 		case <-timeout:
 			t.Fatal("the window never grabbed its capture hotkey")
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// TestTakenHotkeyInSettings: a hotkey another program holds is "Not
+// active" in the settings, with the reason, and the others are active.
+func TestTakenHotkeyInSettings(t *testing.T) {
+	display := xvfbtest.Start(t, 320, 240)
+	t.Setenv("DISPLAY", display)
+	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv("XDG_SESSION_TYPE", "x11")
+	holdKey(t, display, "5")
+	h := newHarness(t, harnessOptions{})
+	s := h.u.ensureSettings()
+	h.u.applyHotkeys(uploader.DefaultHotkeys)
+	defer h.u.keys.close()
+	h.until("the hotkeys' state", func() bool { return s.cap.keyStatus[hkCaptureRegion].Text != "" })
+	why := s.errs[hotkeyFieldPrefix+hkCaptureWindow]
+	if s.cap.keyStatus[hkCaptureWindow].Text != "Not active" || !why.Visible() || !strings.Contains(why.Text, "Ctrl+Shift+Alt+5") || !strings.Contains(why.Text, "taken") {
+		t.Fatalf("the held hotkey: %q, reason %q", s.cap.keyStatus[hkCaptureWindow].Text, why.Text)
+	}
+	for _, id := range []string{hkCaptureRegion, hkCaptureScreen, hkUploadClipboard, hkOpen, hkPause} {
+		if got := s.cap.keyStatus[id].Text; got != "Active" {
+			t.Errorf("%s: %q, want Active", id, got)
+		}
+	}
+	if !strings.Contains(s.cap.backend.Text, "X11") {
+		t.Errorf("backend line %q", s.cap.backend.Text)
 	}
 }
 

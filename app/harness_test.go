@@ -60,6 +60,16 @@ func (f *fakeClip) ReadImage(context.Context) ([]byte, error) {
 	return f.image, nil
 }
 
+func (f *fakeClip) WriteImage(_ context.Context, png []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.broken {
+		return fmt.Errorf("write clipboard image: %w: no display", clipboard.ErrUnavailable)
+	}
+	f.image = png
+	return nil
+}
+
 func (f *fakeClip) written() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

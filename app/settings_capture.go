@@ -67,23 +67,35 @@ func (s *settingsForm) buildCapture(cfg *uploader.Config) fyne.CanvasObject {
 		container.NewHBox(f.copyImage),
 		container.NewHBox(f.deleteOld),
 	)
+	heading := widget.NewLabelWithStyle("Hotkeys", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	f.backend = widget.NewLabel("")
 	f.backend.SizeName = theme.SizeNameCaptionText
 	f.backend.Wrapping = fyne.TextWrapWord
-	rows.Add(f.backend)
+	rows.Add(container.New(&tightVBox{}, heading, f.backend))
+	statusWidth := widget.NewLabel("Not active").MinSize().Width
 	for _, hk := range cfg.Hotkeys.List() {
 		e := s.entry(hk.Value, "e.g. Ctrl+Shift+Alt+4, or none")
 		st := widget.NewLabel("")
-		st.SizeName = theme.SizeNameCaptionText
-		st.Truncation = fyne.TextTruncateEllipsis
 		f.keys[hk.ID], f.keyStatus[hk.ID] = e, st
-		rows.Add(s.field(hk.Label, container.New(&tightVBox{}, e, st), hotkeyFieldPrefix+hk.ID))
+		row := container.NewBorder(nil, nil, nil, container.New(fixedWidth(statusWidth), st), e)
+		rows.Add(s.field(hotkeyLabels[hk.ID], row, hotkeyFieldPrefix+hk.ID))
 	}
 	f.bindBox = container.NewVBox()
 	f.bindBox.Hide()
 	rows.Add(f.bindBox)
 	s.showHotkeys(s.u.keyState)
 	return rows
+}
+
+// hotkeyLabels are the hotkeys' labels in the settings, short enough for
+// the label column.
+var hotkeyLabels = map[string]string{
+	hkCaptureRegion:   "Region",
+	hkCaptureWindow:   "Window",
+	hkCaptureScreen:   "Screen",
+	hkUploadClipboard: "Clipboard",
+	hkOpen:            "Open Upshot",
+	hkPause:           "Pause watching",
 }
 
 // delayName is how a delay reads in the list.
@@ -144,13 +156,18 @@ func (s *settingsForm) showHotkeys(st hotkeyState) {
 		return
 	}
 	for id, l := range f.keyStatus {
-		l.Importance = widget.LowImportance
+		l.Importance = widget.MediumImportance
+		text := strings.TrimSpace(f.keys[id].Text)
+		errL := s.errs[hotkeyFieldPrefix+id]
 		switch err := st.errs[id]; {
-		case strings.TrimSpace(f.keys[id].Text) == "" || strings.EqualFold(strings.TrimSpace(f.keys[id].Text), uploader.HotkeyOff):
+		case text == "" || strings.EqualFold(text, uploader.HotkeyOff):
 			l.SetText("Off")
 		case err != nil:
+			// Why it is not active goes under the field.
 			l.Importance = widget.DangerImportance
-			l.SetText(errText(err))
+			l.SetText("Not active")
+			errL.SetText(errText(err))
+			errL.Show()
 		case st.backend != "":
 			l.Importance = widget.SuccessImportance
 			l.SetText("Active")

@@ -43,6 +43,7 @@ func TestCaptureSettingsSaveAndCheck(t *testing.T) {
 	s.cap.deleteOld.SetChecked(true)
 	test.Tap(s.saveBtn)
 	h.until("the save", func() bool { return s.saved.Visible() })
+	t.Setenv(uploader.EnvKey, "from-env") // the key went to the keyring or the file
 	cfg, err := uploader.Load(h.core.configPath)
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +65,8 @@ func TestHotkeyStatesShown(t *testing.T) {
 	if l := s.cap.keyStatus[hkCaptureRegion]; l.Text != "Active" {
 		t.Fatalf("region: %q", l.Text)
 	}
-	if l := s.cap.keyStatus[hkCaptureScreen]; !strings.Contains(l.Text, "taken") {
-		t.Fatalf("screen, held by another program: %q", l.Text)
+	if l, why := s.cap.keyStatus[hkCaptureScreen], s.errs[hotkeyFieldPrefix+hkCaptureScreen]; l.Text != "Not active" || !why.Visible() || !strings.Contains(why.Text, "taken") {
+		t.Fatalf("screen, held by another program: %q, reason %q (shown %v)", l.Text, why.Text, why.Visible())
 	}
 	if s.cap.bindBox.Visible() {
 		t.Fatal("commands to bind by hand shown while hotkeys work")

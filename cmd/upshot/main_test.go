@@ -354,3 +354,17 @@ func TestWatchMissingFolderExits(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 naming the folder", code, errb.String())
 	}
 }
+
+// TestLinksNoWindowLibraries: the command line stays free of the window
+// program's libraries (Fyne, and the hotkeys' X11 and Windows code).
+func TestLinksNoWindowLibraries(t *testing.T) {
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "fyne.io/") || strings.HasPrefix(pkg, "github.com/jezek/xgb") || pkg == "upshot/internal/hotkey" || pkg == "upshot/app" {
+			t.Errorf("upshot links %s", pkg)
+		}
+	}
+}

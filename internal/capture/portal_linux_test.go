@@ -313,7 +313,7 @@ func TestPortalNoAnswer(t *testing.T) {
 	if err == nil || errors.Is(err, ErrCancelled) || !strings.Contains(err.Error(), "portal did not answer within 300ms") {
 		t.Fatalf("error %v, want one saying the portal did not answer within 300ms", err)
 	}
-	for _, hint := range []string{"xdg-desktop-portal", "scrot"} {
+	for _, hint := range []string{"xdg-desktop-portal", "restart"} {
 		if !strings.Contains(err.Error(), hint) {
 			t.Errorf("error %q does not suggest %s", err, hint)
 		}

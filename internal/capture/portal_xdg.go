@@ -35,9 +35,6 @@ const detectTimeout = 10 * time.Second
 // closeTimeout bounds closing an unanswered request.
 const closeTimeout = 2 * time.Second
 
-// toolHint is what to install instead of a portal.
-const toolHint = "gnome-screenshot, spectacle, grim and slurp, maim, scrot, flameshot or ImageMagick (import)"
-
 // portal is the desktop's screenshot portal on the session bus at addr.
 type portal struct{ addr string }
 
@@ -241,7 +238,7 @@ func portalResult(body []any) (string, error) {
 
 // notAnswered is the error for a portal that let the timeout pass.
 func notAnswered(timeout time.Duration) error {
-	return fmt.Errorf("the desktop's screenshot portal did not answer within %s: update xdg-desktop-portal and its backend for this desktop (xdg-desktop-portal-gnome, -kde, -wlr…), or install one of %s", timeout, toolHint)
+	return fmt.Errorf("the desktop's screenshot portal did not answer within %s: restart it (systemctl --user restart xdg-desktop-portal), and check that this desktop's portal backend is installed (xdg-desktop-portal-gnome, -kde, -wlr…)", timeout)
 }
 
 // closeRequest asks the portal to drop an unanswered request (and close its
