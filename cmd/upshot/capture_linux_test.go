@@ -23,6 +23,7 @@ import (
 type captureSetup struct {
 	*cliEnv
 	captures string
+	bus      string // the private session bus's address
 	env      []string
 }
 
@@ -42,9 +43,10 @@ func newCaptureSetup(t *testing.T, display string, extra string, tools ...string
 			t.Fatal(err)
 		}
 	}
-	return &captureSetup{cliEnv: e, captures: captures, env: []string{
+	bus := dbustest.Start(t)
+	return &captureSetup{cliEnv: e, captures: captures, bus: bus, env: []string{
 		"DISPLAY=" + display, "WAYLAND_DISPLAY=", "XDG_SESSION_TYPE=", "PATH=" + bin,
-		"DBUS_SESSION_BUS_ADDRESS=" + dbustest.Start(t), "UPSHOT_DATA_DIR=" + e.data,
+		"DBUS_SESSION_BUS_ADDRESS=" + bus, "UPSHOT_DATA_DIR=" + e.data,
 		"B2_APPLICATION_KEY_ID=" + e.srv.AccessKey, "B2_APPLICATION_KEY=" + e.srv.SecretKey}}
 }
 
@@ -168,5 +170,58 @@ func TestCaptureKeptWhenUploadFails(t *testing.T) {
 	jobs, err := st.Jobs(t.Context(), store.StateFailed, 10)
 	if err != nil || len(jobs) != 1 || jobs[0].Path != files[0] || jobs[0].Source != store.SourceCapture {
 		t.Fatalf("failed jobs %+v (%v): want the capture, to retry", jobs, err)
+	}
+}
+
+// TestCaptureCancelled: the user presses Esc in the desktop's screenshot
+// dialog (the portal answers "cancelled"): one line, exit 1, nothing saved
+// or uploaded.
+func TestCaptureCancelled(t *testing.T) {
+	c := newCaptureSetup(t, "", "")
+	dbustest.StartPortal(t, c.bus, dbustest.AnswerCancel, t.TempDir(), true)
+	code, out, errs, _ := runBin(t, nil, c.env, "capture", "--config", c.config, "region")
+	if code != exitFailed || out != "" {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, errs)
+	}
+	wantOneLine(t, errs, "capture cancelled", "nothing was uploaded")
+	if files := c.saved(t); len(files) != 0 {
+		t.Fatalf("files saved: %q", files)
+	}
+	if _, err := os.Stat(filepath.Join(c.data, "upshot.db")); err == nil {
+		st, err := store.Open(t.Context(), filepath.Join(c.data, "upshot.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		counts, err := st.Counts(t.Context())
+		for state, n := range counts {
+			if n != 0 {
+				t.Fatalf("%d %s jobs after a cancelled capture (%v)", n, state, err)
+			}
+		}
+	}
+}
+
+// TestCaptureThroughPortal: where the desktop's portal runs, it takes the
+// capture (a region, interactively), and its file is moved out of the
+// Pictures folder into capture.dir before the upload.
+func TestCaptureThroughPortal(t *testing.T) {
+	c := newCaptureSetup(t, "", "")
+	pictures := t.TempDir()
+	p := dbustest.StartPortal(t, c.bus, dbustest.AnswerOK, pictures, true)
+	code, out, errs, _ := runBin(t, nil, c.env, "capture", "--config", c.config, "--json", "--no-clipboard")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if opts := p.NextCall(t); opts["interactive"].Value() != true {
+		t.Fatalf("a region capture asked the portal with %v, want interactive", opts)
+	}
+	var line uploadLine
+	if err := json.Unmarshal([]byte(out), &line); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	left, _ := filepath.Glob(filepath.Join(pictures, "*"))
+	if files := c.saved(t); len(files) != 1 || line.File != files[0] || len(left) != 0 {
+		t.Fatalf("printed %+v; capture.dir holds %q, Pictures %q", line, files, left)
 	}
 }
