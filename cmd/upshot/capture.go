@@ -14,6 +14,7 @@ import (
 	"upshot/internal/capture"
 	"upshot/internal/clipboard"
 	"upshot/internal/core"
+	"upshot/internal/notify"
 	"upshot/uploader"
 )
 
@@ -63,6 +64,13 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		opts.Delay = d
 	}
 
+	// Run from a keyboard shortcut there is no terminal: a notification
+	// says how it went.
+	tell := func(title, body string) {
+		if !isTerminal(stdout) {
+			_ = notify.Send(ctx, title, body)
+		}
+	}
 	shot, err := capture.Take(ctx, mode, opts)
 	var unavailable *capture.UnavailableError
 	switch {
@@ -71,9 +79,11 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailed
 	case errors.As(err, &unavailable):
 		fmt.Fprintf(stderr, "upshot: cannot capture here: %s\n", oneLine(unavailable))
+		tell("Upshot cannot capture here", oneLine(unavailable))
 		return exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "upshot: capture: %s\n", oneLine(err))
+		tell("Capture failed", oneLine(err))
 		return exitFailed
 	}
 	var clip *clipboard.Clipboard
@@ -88,13 +98,16 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "upshot: %s was saved, but %s\n", shot.Path, oneLine(err))
+		tell("Screenshot not uploaded", oneLine(err))
 		return exitFailed
 	case res.Queued:
 		fmt.Fprintf(stderr, "upshot: %s is not uploaded yet: %s; it is saved and stays queued, and uploads when Upshot next runs (the window or upshot watch)\n",
 			shot.Path, oneLine(res.Err))
+		tell("Screenshot not uploaded yet", "It is saved and uploads when Upshot next runs: "+oneLine(res.Err))
 		return exitFailed
 	case res.Err != nil:
 		fmt.Fprintf(stderr, "upshot: %s was saved, but not uploaded: %s\n", shot.Path, oneLine(res.Err))
+		tell("Screenshot not uploaded", oneLine(res.Err))
 		return exitFailed
 	}
 	link := res.Link.Format(format)
@@ -109,10 +122,18 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if strings.HasPrefix(res.Entry.LinkStatus, "link broken") {
 		fmt.Fprintf(stderr, "upshot: warning: uploaded, but %s\n", res.Entry.LinkStatus)
 	}
+	copied := false
 	if clip != nil {
 		if err := clip.WriteText(ctx, link); err != nil {
 			fmt.Fprintf(stderr, "upshot: warning: the link is not on the clipboard: %s\n", oneLine(err))
+		} else {
+			copied = true
 		}
+	}
+	if copied {
+		tell("Screenshot uploaded", "The link is on the clipboard: "+res.Entry.URL)
+	} else {
+		tell("Screenshot uploaded", res.Entry.URL)
 	}
 	return exitOK
 }

@@ -110,6 +110,7 @@ func TestCaptureUsage(t *testing.T) {
 func TestCaptureScreenUploads(t *testing.T) {
 	display := xvfbtest.Start(t, 640, 480)
 	c := newCaptureSetup(t, display, "", "import", "xclip")
+	notes := dbustest.StartNotifications(t, c.bus)
 	code, out, errs, _ := runBin(t, nil, c.env, "capture", "--config", c.config, "--json", "screen")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -131,6 +132,10 @@ func TestCaptureScreenUploads(t *testing.T) {
 	read.Env = append(os.Environ(), "DISPLAY="+display)
 	if got, err := read.Output(); err != nil || string(got) != line.Link {
 		t.Fatalf("the clipboard holds %q (%v), want %q", got, err, line.Link)
+	}
+	// Without a terminal (as from a keyboard shortcut), a notification.
+	if n := notes.Next(t); n.Title != "Screenshot uploaded" || !strings.Contains(n.Body, line.URL) || !strings.Contains(n.Body, "clipboard") {
+		t.Fatalf("notification %+v", n)
 	}
 	st, err := store.Open(t.Context(), filepath.Join(c.data, "upshot.db"))
 	if err != nil {
@@ -179,11 +184,15 @@ func TestCaptureKeptWhenUploadFails(t *testing.T) {
 func TestCaptureCancelled(t *testing.T) {
 	c := newCaptureSetup(t, "", "")
 	dbustest.StartPortal(t, c.bus, dbustest.AnswerCancel, t.TempDir(), true)
+	notes := dbustest.StartNotifications(t, c.bus)
 	code, out, errs, _ := runBin(t, nil, c.env, "capture", "--config", c.config, "region")
 	if code != exitFailed || out != "" {
 		t.Fatalf("exit %d, stdout %q: %s", code, out, errs)
 	}
 	wantOneLine(t, errs, "capture cancelled", "nothing was uploaded")
+	if !notes.None() {
+		t.Fatal("a notification for a capture the user cancelled")
+	}
 	if files := c.saved(t); len(files) != 0 {
 		t.Fatalf("files saved: %q", files)
 	}
