@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"upshot/internal/capture"
 	"upshot/internal/core"
@@ -38,20 +39,43 @@ var captureMenu = []struct {
 	{capture.Screen, "Capture screen"},
 }
 
+// hideFor is how long the window takes to disappear from the screen
+// before a capture started from it.
+const hideFor = 300 * time.Millisecond
+
+// captureFromWindow captures with the window out of the way: it hides
+// first, and comes back when the capture is over. UI thread only.
+func (u *ui) captureFromWindow(mode capture.Mode) {
+	u.win.Hide()
+	u.startCapture(mode, hideFor, func() { u.edge.Post(u.showWindow) })
+}
+
 // capture takes a screenshot in mode and uploads it, unless a capture is
 // running already: a second press of a hotkey while the first capture's
 // tool is open must not start another. Safe from any goroutine.
-func (u *ui) capture(mode capture.Mode) {
+func (u *ui) capture(mode capture.Mode) { u.startCapture(mode, 0, nil) }
+
+// startCapture is capture after wait; over runs, if set, once the
+// capture has been taken, cancelled or has failed.
+func (u *ui) startCapture(mode capture.Mode, wait time.Duration, over func()) {
 	if !u.capturing.CompareAndSwap(false, true) {
 		u.edge.Post(func() { u.note("A capture is already running") })
+		if over != nil {
+			over()
+		}
 		return
 	}
 	ctx := u.ctx
 	cfg, _ := u.core.Settings()
 	opts := core.CaptureOptions(cfg, mode)
+	opts.Delay += wait
 	go func() {
-		defer u.capturing.Store(false)
 		shot, err := capture.Take(ctx, mode, opts)
+		// The next capture may start while this one uploads.
+		u.capturing.Store(false)
+		if over != nil {
+			over()
+		}
 		switch {
 		case errors.Is(err, capture.ErrCancelled):
 			u.edge.Post(func() { u.note("Capture cancelled: nothing was uploaded") })

@@ -63,10 +63,11 @@ func startCaptureApp(t testing.TB, width, height int, captureSettings string, he
 	if err := os.Symlink(a.tools["import"], filepath.Join(path, "import")); err != nil {
 		t.Fatal(err)
 	}
-	a.captures = filepath.Join(dir, "captures")
+	// Written as users write it: HOME is dir.
+	a.captures = filepath.Join(dir, "Pictures", "Upshot")
 	config := filepath.Join(dir, "config.toml")
 	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"caps/{name}{ext}\"\n"+
-		"[capture]\ndir = %q\n%s\n", a.srv.Endpoint, a.srv.Bucket, a.srv.AccessKey, a.srv.SecretKey, a.captures, captureSettings)
+		"[capture]\ndir = \"~/Pictures/Upshot\"\n%s\n", a.srv.Endpoint, a.srv.Bucket, a.srv.AccessKey, a.srv.SecretKey, captureSettings)
 	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func (u *ui) dropZone() fyne.CanvasObject {
 	shoot = widget.NewButtonWithIcon("Capture", theme.MediaPhotoIcon(), func() {
 		var items []*fyne.MenuItem
 		for _, m := range captureMenu {
-			items = append(items, fyne.NewMenuItem(m.label, func() { u.capture(m.mode) }))
+			items = append(items, fyne.NewMenuItem(m.label, func() { u.captureFromWindow(m.mode) }))
 		}
 		widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("", items...), u.win.Canvas(),
 			fyne.NewPos(0, shoot.Size().Height), shoot)
