@@ -55,12 +55,15 @@ func (r *relay) event(ev core.Event) {
 	}
 	r.mu.Unlock()
 	if u != nil {
-		if ev.Kind == core.Done && ev.Job.Source == store.SourceCapture {
-			// The core may remove the file once this returns
-			// (capture.delete_after_upload): its thumbnail comes first.
-			_ = u.thumbs.make(ev.Entry)
-		}
 		u.edge.OnEvent(ev)
+		if ev.Kind == core.Done && ev.Job.Source == store.SourceCapture {
+			// The core removes the file once this returns when the
+			// settings say capture.delete_after_upload: its thumbnail
+			// comes first (after the link is on its way).
+			if cfg, _ := u.core.Settings(); cfg != nil && cfg.Capture.DeleteAfterUpload {
+				_ = u.thumbs.make(ev.Entry)
+			}
+		}
 	}
 }
 

@@ -124,7 +124,7 @@ type hotkeyState struct {
 func (u *ui) applyHotkeys(h uploader.Hotkeys) {
 	ctx := u.ctx
 	go func() {
-		st := u.keys.use(ctx, h, func(id string) { u.edge.Post(func() { u.hotkeyPressed(id) }) })
+		st := u.keys.use(ctx, h, u.hotkeyPressed)
 		u.edge.Post(func() {
 			u.keyState = st
 			if u.settings != nil {
@@ -188,7 +188,9 @@ func (k *hotkeys) close() {
 	}
 }
 
-// hotkeyPressed runs a hotkey's action on the UI thread.
+// hotkeyPressed runs a hotkey's action; it is called from the hotkeys'
+// goroutine. A capture starts at once (it is safe from any goroutine);
+// the rest runs on the UI thread.
 func (u *ui) hotkeyPressed(id string) {
 	switch id {
 	case hkCaptureRegion:
@@ -198,11 +200,11 @@ func (u *ui) hotkeyPressed(id string) {
 	case hkCaptureScreen:
 		u.capture(capture.Screen)
 	case hkUploadClipboard:
-		u.paste()
+		u.edge.Post(u.paste)
 	case hkOpen:
-		u.raise("")
+		u.edge.Post(func() { u.raise("") })
 	case hkPause:
-		u.setPaused(!u.status.paused)
+		u.edge.Post(func() { u.setPaused(!u.status.paused) })
 	}
 }
 

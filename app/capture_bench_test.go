@@ -1,6 +1,8 @@
 package app
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -38,9 +40,12 @@ func BenchmarkHotkeyToLink(b *testing.B) {
 	b.Setenv("DISPLAY", a.display)
 	b.Setenv("WAYLAND_DISPLAY", "")
 	b.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-	b.Setenv("PATH", "/nonexistent")
+	dir, bin := b.TempDir(), b.TempDir()
+	if err := os.Symlink(a.tools["import"], filepath.Join(bin, "import")); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("PATH", bin) // the tool the window used, and no other
 	var tool []float64
-	dir := b.TempDir()
 	for j := range max(len(total), 3) {
 		paint(uint32(j * 0x30201))
 		shot, err := capture.Take(b.Context(), capture.Screen, capture.Options{Dir: dir})

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,9 +96,24 @@ func (e *edge) take() batch {
 	return b
 }
 
+// hasDone reports whether the pending batch holds a finished upload.
+func (e *edge) hasDone() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.pending.events {
+		if ev.Kind == core.Done {
+			return true
+		}
+	}
+	return false
+}
+
 // run applies batches until ctx ends.
 func (e *edge) run(ctx context.Context) {
-	var last time.Time
+	var (
+		last     time.Time
+		lastDone bool // the last batch held a finished upload
+	)
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,8 +121,11 @@ func (e *edge) run(ctx context.Context) {
 		case <-e.wake:
 		}
 		// Throttle: the first change after a quiet spell shows at once,
-		// later ones gather for up to interval.
-		if wait := e.interval - time.Since(last); wait > 0 {
+		// later ones gather for up to interval. A link is what the user
+		// waits for, so the first finished upload after others' events
+		// does not wait either; in a burst, the later ones gather again.
+		done := e.hasDone()
+		if wait := e.interval - time.Since(last); wait > 0 && !(done && !lastDone) {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -116,12 +135,13 @@ func (e *edge) run(ctx context.Context) {
 			}
 		}
 		b := e.take()
+		lastDone = slices.ContainsFunc(b.events, func(ev core.Event) bool { return ev.Kind == core.Done })
 		if e.prepare != nil {
 			e.prepare(ctx, &b)
 		}
-		done := make(chan struct{})
+		applied := make(chan struct{})
 		e.do(func() {
-			defer close(done)
+			defer close(applied)
 			if e.apply != nil {
 				e.apply(&b)
 			}
@@ -133,7 +153,7 @@ func (e *edge) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-done:
+		case <-applied:
 		}
 		last = time.Now()
 	}
