@@ -180,17 +180,22 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	return h
 }
 
-// until runs the UI work the edge hands over until cond holds.
+// until runs the UI work the edge hands over until cond holds; cond is
+// also looked at now and then, for what no UI work follows (a file the
+// core removes).
 func (h *harness) until(what string, cond func() bool) {
 	h.t.Helper()
 	// A guard against a hang, not a measure: the race detector on a
 	// loaded 2-core machine is slow.
 	deadline := time.NewTimer(5 * time.Minute)
 	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case f := <-h.uiq:
 			f()
+		case <-tick.C:
 		case <-deadline.C:
 			h.t.Fatalf("timed out waiting for %s", what)
 		}

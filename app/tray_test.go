@@ -41,7 +41,8 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	for _, it := range desk.menu.Items {
 		labels = append(labels, it.Label)
 	}
-	want := []string{"Upload file…", "Upload clipboard image", "Phone inbox…", "Pause watching", "Recent", "", "Open Upshot", "Quit"}
+	want := []string{"Capture region", "Capture window", "Capture screen", "", "Upload file…", "Upload clipboard image", "Phone inbox…",
+		"Pause watching", "Recent", "", "Open Upshot", "Quit"}
 	if !slices.Equal(labels, want) {
 		t.Fatalf("tray menu %q, want %q", labels, want)
 	}
@@ -168,7 +169,7 @@ func TestRealTrayUnderDBus(t *testing.T) {
 	}
 	menu := conn.Object(item, "/StatusNotifierMenu")
 	labels := trayLabels(t, menu)
-	for _, want := range []string{"Upload file…", "Upload clipboard image", "Pause watching", "Recent", "Open Upshot", "Quit"} {
+	for _, want := range []string{"Capture region", "Upload file…", "Upload clipboard image", "Pause watching", "Recent", "Open Upshot", "Quit"} {
 		if _, ok := labels[want]; !ok {
 			t.Fatalf("tray menu %v lacks %q", labels, want)
 		}
