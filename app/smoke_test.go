@@ -357,7 +357,13 @@ func (p *appProc) stop(t testing.TB) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// A hang guard: an app that does not quit dumps its goroutines (to
+	// the stderr the failure shows) and dies.
+	hung := time.AfterFunc(2*time.Minute, func() { _ = p.cmd.Process.Signal(syscall.SIGQUIT) })
 	for range p.lines { // drain until stdout closes
+	}
+	if !hung.Stop() {
+		t.Fatalf("upshot did not quit within 2 minutes of SIGTERM\n%s", p.errors())
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- p.cmd.Wait() }()
