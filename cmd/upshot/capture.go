@@ -46,12 +46,8 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if cfg == nil {
 		return code
 	}
-	format, err := uploader.ParseFormat(cfg.Output.Format)
-	if *formatName != "" {
-		format, err = uploader.ParseFormat(*formatName)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot capture: --format: %v: use url, markdown, html or bbcode\n", err)
+	format, ok := linkFormat(cfg, *formatName, "capture", stderr)
+	if !ok {
 		return exitUsage
 	}
 	opts := core.CaptureOptions(cfg, mode)

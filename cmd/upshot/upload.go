@@ -48,12 +48,8 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if up == nil {
 		return code
 	}
-	format, err := uploader.ParseFormat(cfg.Output.Format)
-	if *formatName != "" {
-		format, err = uploader.ParseFormat(*formatName)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "upshot upload: --format: %v: use url, markdown, html or bbcode\n", err)
+	format, ok := linkFormat(cfg, *formatName, "upload", stderr)
+	if !ok {
 		return exitUsage
 	}
 
@@ -212,6 +208,21 @@ func (p *batchPrinter) finish(ctx context.Context, clip bool) int {
 		}
 	}
 	return p.code
+}
+
+// linkFormat is the format of the links cmd prints: the --format flag's
+// (flag), else the config's. It prints a bad flag's problem.
+func linkFormat(cfg *uploader.Config, flag, cmd string, stderr io.Writer) (uploader.Format, bool) {
+	name := cfg.Output.Format
+	if flag != "" {
+		name = flag
+	}
+	format, err := uploader.ParseFormat(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "upshot %s: --format: %v: use url, markdown, html or bbcode\n", cmd, err)
+		return "", false
+	}
+	return format, true
 }
 
 // setup loads the config and builds the uploader, printing any problem.

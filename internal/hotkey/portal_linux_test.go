@@ -1,79 +1,23 @@
 package hotkey
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"upshot/internal/devtools/xvfbtest"
-
 	"github.com/godbus/dbus/v5"
+
+	"upshot/internal/devtools/dbustest"
 )
 
-// privateBus starts a dbus-daemon of its own (no activatable services) and
-// points the session bus and a Wayland session at it.
+// privateBus starts a session bus of its own (no activatable services)
+// and points the session bus and a Wayland session at it.
 func privateBus(t *testing.T) string {
 	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		if os.Getenv(xvfbtest.RequireEnv) == "1" {
-			t.Fatalf("no dbus-daemon (apt-get install dbus): %v", err)
-		}
-		t.Skipf("no dbus-daemon: %v", err)
-	}
-	dir := t.TempDir()
-	config := filepath.Join(dir, "session.conf")
-	if err := os.WriteFile(config, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=`+dir+`</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(daemon, "--config-file="+config, "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	var addr string
-	select {
-	case addr = <-line:
-	case <-time.After(hangGuard):
-		t.Fatal("dbus-daemon printed no address in time")
-	}
-	if addr == "" {
-		t.Fatalf("dbus-daemon printed no address: %s", stderr.String())
-	}
+	addr := dbustest.Start(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 	t.Setenv("WAYLAND_DISPLAY", "wayland-upshot-test")
 	t.Setenv("DISPLAY", "")
