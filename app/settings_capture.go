@@ -46,7 +46,7 @@ type captureForm struct {
 func (s *settingsForm) buildCapture(cfg *uploader.Config) fyne.CanvasObject {
 	f := &captureForm{keys: map[string]*widget.Entry{}, keyStatus: map[string]*widget.Label{}}
 	s.cap = f
-	f.dir = s.entry(cfg.Capture.Dir, capture.DefaultDir())
+	f.dir = s.entry(cfg.Capture.Dir, tildeHome(capture.DefaultDir())+" (the default)")
 	var names []string
 	for _, d := range captureDelays {
 		names = append(names, delayName(d))
@@ -96,6 +96,19 @@ var hotkeyLabels = map[string]string{
 	hkUploadClipboard: "Clipboard",
 	hkOpen:            "Open Upshot",
 	hkPause:           "Pause watching",
+}
+
+// tildeHome writes a path under the home folder as ~/…, as the config
+// takes it.
+func tildeHome(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok {
+		return "~/" + filepath.ToSlash(rest)
+	}
+	return p
 }
 
 // delayName is how a delay reads in the list.
