@@ -90,7 +90,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		copyImage(ctx, clip, shot.Path, stderr)
 	}
 
-	res, err := uploadCapture(ctx, cfg, stderr, shot.Path)
+	res, handedOff, err := uploadCapture(ctx, cfg, stderr, shot.Path)
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "upshot: %s was saved, but %s\n", shot.Path, oneLine(err))
@@ -126,9 +126,12 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			copied = true
 		}
 	}
-	if copied {
+	switch {
+	case handedOff:
+		// The window (or watch) that uploaded it has said so already.
+	case copied:
 		tell("Screenshot uploaded", "The link is on the clipboard: "+res.Entry.URL)
-	} else {
+	default:
 		tell("Screenshot uploaded", res.Entry.URL)
 	}
 	return exitOK
@@ -162,8 +165,8 @@ func copyImage(ctx context.Context, clip *clipboard.Clipboard, path string, stde
 }
 
 // uploadCapture uploads the capture through the queue: this process's, or
-// that of the Upshot that runs it (the window, a watch).
-func uploadCapture(ctx context.Context, cfg *uploader.Config, stderr io.Writer, path string) (core.Captured, error) {
+// that of the Upshot that runs it (the window, a watch; handedOff).
+func uploadCapture(ctx context.Context, cfg *uploader.Config, stderr io.Writer, path string) (_ core.Captured, handedOff bool, _ error) {
 	var res core.Captured
 	c, err := takeQueue(ctx, uploader.DataDir(), cfg, stderr, func(r *core.Remote) (bool, error) {
 		var err error
@@ -172,14 +175,14 @@ func uploadCapture(ctx context.Context, cfg *uploader.Config, stderr io.Writer, 
 	})
 	switch {
 	case errors.Is(err, errHandedOff):
-		return res, nil
+		return res, true, nil
 	case err != nil:
-		return res, err
+		return res, false, err
 	}
 	res = c.UploadCapture(ctx, path)
 	c.Finish()
 	if err := c.Close(); err != nil {
 		fmt.Fprintf(stderr, "upshot: warning: %s\n", oneLine(err))
 	}
-	return res, nil
+	return res, false, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -232,5 +233,37 @@ func TestCaptureThroughPortal(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(pictures, "*"))
 	if files := c.saved(t); len(files) != 1 || line.File != files[0] || len(left) != 0 {
 		t.Fatalf("printed %+v; capture.dir holds %q, Pictures %q", line, files, left)
+	}
+}
+
+// TestCaptureHandsOffToWatch: beside a running "upshot watch", the capture
+// is taken here and uploaded by the watch's queue, which reports it as its
+// own; the command prints the link all the same.
+func TestCaptureHandsOffToWatch(t *testing.T) {
+	display := xvfbtest.Start(t, 320, 240)
+	captures := filepath.Join(t.TempDir(), "captures")
+	w := newWatchEnv(t, fmt.Sprintf("[capture]\ndir = %q\n", captures))
+	p := w.start(t, w.dir)
+	bin := t.TempDir()
+	imp, err := exec.LookPath("import")
+	if err != nil {
+		t.Fatal("ImageMagick's import is needed (make test installs it)")
+	}
+	if err := os.Symlink(imp, filepath.Join(bin, "import")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(append([]string{}, w.env...), "DISPLAY="+display, "PATH="+bin, "DBUS_SESSION_BUS_ADDRESS="+dbustest.Start(t))
+	code, out, errs, _ := runBin(t, nil, env, "capture", "--config", w.config, "--json", "--no-clipboard", "screen")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var line uploadLine
+	if err := json.Unmarshal([]byte(out), &line); err != nil || !strings.HasPrefix(line.Key, "Screenshot ") {
+		t.Fatalf("%v: %q", err, out)
+	}
+	p.collect(t, map[string]bool{line.Key: true}, time.Minute)
+	p.stop(t)
+	if got := w.objectSHA1(t, line.Key); got != line.SHA1 {
+		t.Fatalf("bucket holds %s, want %s", got, line.SHA1)
 	}
 }
