@@ -37,14 +37,16 @@ func (k KeyScope) Can(capability string) bool { return slices.Contains(k.Capabil
 // authorizeResponse is the part of b2_authorize_account's v4 answer Upshot
 // reads.
 type authorizeResponse struct {
-	AccountID string `json:"accountId"`
-	APIInfo   struct {
+	AccountID          string `json:"accountId"`
+	AuthorizationToken string `json:"authorizationToken"`
+	APIInfo            struct {
 		StorageAPI *struct {
 			Allowed *struct {
 				Buckets      []B2Bucket `json:"buckets"`
 				Capabilities []string   `json:"capabilities"`
 				NamePrefix   *string    `json:"namePrefix"`
 			} `json:"allowed"`
+			APIURL      string `json:"apiUrl"`
 			DownloadURL string `json:"downloadUrl"`
 			S3APIURL    string `json:"s3ApiUrl"`
 		} `json:"storageApi"`
@@ -73,6 +75,28 @@ func (t Target) b2APIURL() string {
 // key only to the B2 API URL, over https unless that is a loopback address.
 func (u *Uploader) KeyScope(ctx context.Context) (KeyScope, error) {
 	t := u.target
+	sess, err := u.authorizeB2(ctx, "the key", t.KeyID, t.Key,
+		fmt.Sprintf("check target.key_id and the key, or %s and %s", EnvKeyID, EnvKey))
+	if err != nil {
+		return KeyScope{}, err
+	}
+	if sess.scope.DownloadURL != "" {
+		_ = u.caps.update(t, func(c *endpointCaps) { c.DownloadURL = sess.scope.DownloadURL })
+	}
+	return sess.scope, nil
+}
+
+// b2Session is an authorized session of B2's native API.
+type b2Session struct {
+	scope  KeyScope
+	apiURL string // where the account's other calls go
+	token  Secret // the session's authorization token
+}
+
+// authorizeB2 calls b2_authorize_account (v4) with a key, named whose in
+// messages; refused is the advice when B2 refuses it.
+func (u *Uploader) authorizeB2(ctx context.Context, whose, keyID string, key Secret, refused string) (b2Session, error) {
+	t := u.target
 	url := t.b2APIURL() + "/b2api/v4/b2_authorize_account"
 	explain := func(what, advice string, err error) error {
 		return &Error{What: "b2_authorize_account: " + what, Advice: advice, Err: err}
@@ -81,49 +105,51 @@ func (u *Uploader) KeyScope(ctx context.Context) (KeyScope, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return KeyScope{}, explain("bad B2 API URL "+url, "check target.b2_api_url", err)
+		return b2Session{}, explain("bad B2 API URL "+url, "check target.b2_api_url", err)
 	}
-	req.SetBasicAuth(t.KeyID, t.Key.Reveal())
+	req.SetBasicAuth(keyID, key.Reveal())
 	resp, err := u.http.Do(req)
 	if err != nil {
-		return KeyScope{}, &Error{Kind: ErrUnreachable, Err: err, What: fmt.Sprintf("b2_authorize_account: cannot reach %s (%v)", t.b2APIURL(), rootCause(err)),
+		return b2Session{}, &Error{Kind: ErrUnreachable, Err: err, What: fmt.Sprintf("b2_authorize_account: cannot reach %s (%v)", t.b2APIURL(), rootCause(err)),
 			Advice: "check your network connection"}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return KeyScope{}, explain("reading the answer failed: "+rootCause(err), "try again", err)
+		return b2Session{}, explain("reading the answer failed: "+rootCause(err), "try again", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var be b2Error
-		_ = json.Unmarshal(body, &be)
-		detail := fmt.Sprintf("HTTP %d", resp.StatusCode)
-		if be.Code != "" {
-			detail += " " + be.Code
-		}
+		detail := b2Detail(resp.StatusCode, body)
 		if resp.StatusCode == http.StatusUnauthorized {
-			return KeyScope{}, &Error{Kind: ErrCredentials, What: "b2_authorize_account: the key was refused (" + detail + ")",
-				Advice: fmt.Sprintf("check target.key_id and the key, or %s and %s", EnvKeyID, EnvKey)}
+			return b2Session{}, &Error{Kind: ErrCredentials, What: "b2_authorize_account: " + whose + " was refused (" + detail + ")", Advice: refused}
 		}
-		return KeyScope{}, explain("B2 answered "+detail, "try again later", nil)
+		return b2Session{}, explain("B2 answered "+detail, "try again later", nil)
 	}
 	var ar authorizeResponse
 	if err := json.Unmarshal(body, &ar); err != nil {
-		return KeyScope{}, explain("the answer is not the JSON B2 documents ("+rootCause(err)+")", "check target.b2_api_url points at B2's API", err)
+		return b2Session{}, explain("the answer is not the JSON B2 documents ("+rootCause(err)+")", "check target.b2_api_url points at B2's API", err)
 	}
 	sa := ar.APIInfo.StorageAPI
 	if sa == nil || sa.Allowed == nil {
-		return KeyScope{}, explain("the answer has no apiInfo.storageApi.allowed", "check target.b2_api_url points at B2's API (v4)", nil)
+		return b2Session{}, explain("the answer has no apiInfo.storageApi.allowed", "check target.b2_api_url points at B2's API (v4)", nil)
 	}
 	ks := KeyScope{AccountID: ar.AccountID, Buckets: sa.Allowed.Buckets, Capabilities: sa.Allowed.Capabilities,
 		DownloadURL: strings.TrimRight(sa.DownloadURL, "/"), S3APIURL: sa.S3APIURL}
 	if sa.Allowed.NamePrefix != nil {
 		ks.NamePrefix = *sa.Allowed.NamePrefix
 	}
-	if ks.DownloadURL != "" {
-		_ = u.caps.update(t, func(c *endpointCaps) { c.DownloadURL = ks.DownloadURL })
+	return b2Session{scope: ks, apiURL: strings.TrimRight(sa.APIURL, "/"), token: NewSecret(ar.AuthorizationToken)}, nil
+}
+
+// b2Detail is "HTTP 401 bad_auth_token" from a native error answer.
+func b2Detail(status int, body []byte) string {
+	var be b2Error
+	_ = json.Unmarshal(body, &be)
+	detail := fmt.Sprintf("HTTP %d", status)
+	if be.Code != "" {
+		detail += " " + be.Code
 	}
-	return ks, nil
+	return detail
 }
 
 // checkScope turns a key scope into check findings.
