@@ -48,6 +48,7 @@ type Config struct {
 	Inbox    Inbox    `toml:"inbox"`
 	Capture  Capture  `toml:"capture"`
 	Hotkeys  Hotkeys  `toml:"hotkeys"`
+	CDN      CDN      `toml:"cdn"`
 	Watch    []Watch  `toml:"watch"`
 
 	// Path is the file the config was read from ("" when built in code).
@@ -407,6 +408,7 @@ func (c *Config) SetDefaults() {
 		in.GrantsPerMinute = DefaultInboxGrantsPerMinute
 	}
 	c.Hotkeys.setDefaults()
+	c.CDN.setDefaults()
 }
 
 // IsB2 reports whether the endpoint is Backblaze B2's S3 API.
@@ -500,6 +502,7 @@ func (c *Config) Validate() error {
 		bad("inbox.grants_per_minute", fmt.Sprintf("%d is out of range", in.GrantsPerMinute), "use 1 to 10000")
 	}
 	c.validateCapture(bad)
+	c.validateCDN(bad)
 	for i, w := range c.Watch {
 		if strings.TrimSpace(w.Dir) == "" {
 			bad(fmt.Sprintf("watch[%d].dir", i), "is empty", "set it to a folder to watch, e.g. ~/Pictures/Screenshots")

@@ -63,7 +63,15 @@ type fileConfig struct {
 	Inbox    fileInbox    `toml:"inbox"`
 	Capture  fileCapture  `toml:"capture"`
 	Hotkeys  Hotkeys      `toml:"hotkeys"`
+	CDN      fileCDN      `toml:"cdn"`
 	Watch    []Watch      `toml:"watch"`
+}
+
+type fileCDN struct {
+	Private   bool   `toml:"private,omitempty"`
+	Auth      string `toml:"auth,omitempty"`
+	ReadKeyID string `toml:"read_key_id,omitempty"`
+	TokenDays int    `toml:"token_days,omitzero"`
 }
 
 // inboxForFile keeps the inbox settings that differ from the defaults.
@@ -110,6 +118,7 @@ func (c *Config) Save(path string, keyInFile bool) error {
 		Inbox:    inboxForFile(c.Inbox),
 		Capture:  captureForFile(c.Capture),
 		Hotkeys:  c.Hotkeys,
+		CDN:      fileCDN{Private: c.CDN.Private, Auth: c.CDN.Auth, ReadKeyID: c.CDN.ReadKeyID, TokenDays: c.CDN.TokenDays},
 		Watch:    c.Watch,
 	}
 	if keyInFile {
