@@ -289,3 +289,27 @@ func TestCaptureDelayRange(t *testing.T) {
 		t.Fatalf("a 5m delay: %v", err)
 	}
 }
+
+func TestCDNSettings(t *testing.T) {
+	t.Setenv(EnvKeyID, "")
+	t.Setenv(EnvKey, "")
+	for _, c := range []struct {
+		extra, want string // want: "" loads
+	}{
+		{"[cdn]\nprivate = true\nread_key_id = \"004read\"\n", ""},
+		{"[cdn]\nprivate = true\nauth = \"token\"\ntoken_days = 3\n", ""},
+		{"[cdn]\nprivate = true\n", "cdn.read_key_id: is empty"},
+		{"[cdn]\nauth = \"magic\"\n", "cdn.auth"},
+		{"[cdn]\nauth = \"token\"\ntoken_days = 8\n", "cdn.token_days"},
+	} {
+		cfg, err := Load(writeConfig(t, goodConfig+c.extra, 0o600))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.extra, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: %v, want %q", c.extra, err, c.want)
+		case c.want == "" && (cfg.CDN.Auth == "" || cfg.CDN.TokenLife() < 24*time.Hour):
+			t.Errorf("%q: defaults %+v", c.extra, cfg.CDN)
+		}
+	}
+}
