@@ -164,3 +164,31 @@ func (u *Uploader) deleteKey(ctx context.Context, key string) error {
 	_, err := u.store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &u.target.Bucket, Key: &key})
 	return u.target.explain("delete", key, err)
 }
+
+// ProbeObject is a short-lived object written to check a link path end to
+// end (a private bucket's Worker): its key, its link and its content's
+// SHA1.
+type ProbeObject struct {
+	Key, URL, SHA1 string
+}
+
+// PutProbe writes a small probe object under the template's prefix, as an
+// upload does, and returns it with a function that deletes it again (call
+// it whatever happens next).
+func (u *Uploader) PutProbe(ctx context.Context) (ProbeObject, func(context.Context) error, error) {
+	data := []byte("Upshot link check " + u.now().UTC().Format(time.RFC3339) + " " + randomString(16, true) + "\n")
+	dig, _ := hashFile(ctx, bytes.NewReader(data), int64(len(data)), 0)
+	key := u.probeKey() + ".txt"
+	lf := &localFile{r: bytes.NewReader(data), path: "probe", name: key, size: int64(len(data)), dig: dig, contentType: "text/plain; charset=utf-8"}
+	var written []*string
+	remove := func(ctx context.Context) error { return u.deleteProbe(ctx, key, written) }
+	vid, err := u.putSingle(ctx, lf, key, nil)
+	if errors.Is(err, errNoConditional) {
+		vid, err = u.putSingle(ctx, lf, key, nil)
+	}
+	if err != nil {
+		return ProbeObject{}, remove, err
+	}
+	written = append(written, vid)
+	return ProbeObject{Key: key, URL: u.target.ObjectURL(key), SHA1: dig.whole.SHA1Hex()}, remove, nil
+}
