@@ -9,6 +9,9 @@ ifeq ($(GOBIN),)
 GOBIN := $(shell $(GO) env GOPATH)/bin
 endif
 export UPSHOT_VERSITYGW := $(GOBIN)/versitygw
+# Cloudflare's Workers runtime, where scripts/deps.sh installs the version it pins.
+WORKERD_VERSION := $(shell sed -n 's/^WORKERD_VERSION=//p' scripts/deps.sh)
+export UPSHOT_WORKERD := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/upshot/workerd-$(WORKERD_VERSION)/workerd
 # Installed at the version scripts/deps.sh pins.
 STATICCHECK := $(GOBIN)/staticcheck
 # Tests that need an X display start their own Xvfb; fail rather than skip.
@@ -16,6 +19,8 @@ export UPSHOT_REQUIRE_DISPLAY := 1
 export UPSHOT_REQUIRE_EXIFTOOL := 1
 # The phone inbox's page is tested in headless Chromium; fail rather than skip.
 export UPSHOT_REQUIRE_BROWSER := 1
+# The Worker in front of a private bucket is tested in workerd; fail rather than skip.
+export UPSHOT_REQUIRE_WORKERD := 1
 # Everything but the window (app, cmd/upshot-desktop and its benchmark),
 # which needs cgo: it must build on every OS without cgo.
 CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/devtools/appbench')

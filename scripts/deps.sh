@@ -8,6 +8,8 @@ set -euo pipefail
 VERSITYGW_VERSION=v1.8.0
 STATICCHECK_VERSION=v0.8.2
 RCLONE_VERSION=v1.76.0
+# Cloudflare's Workers runtime, from npm; the Worker's tests run in it.
+WORKERD_VERSION=1.20261117.1
 
 BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools chromium)
@@ -42,15 +44,48 @@ go_tool() {
   GOFLAGS=-buildvcs=false go install "$spec"
 }
 
+# workerd_dir is where the pinned workerd lives: outside the repository,
+# one folder per version. The Makefile exports $dir/workerd as UPSHOT_WORKERD.
+workerd_dir() { echo "${XDG_CACHE_HOME:-$HOME/.cache}/upshot/workerd-$WORKERD_VERSION"; }
+
+# workerd_install: installs the pinned workerd with npm unless it is there.
+# npm leaves the package's postinstall unrun; the binary comes in the
+# platform package and needs nothing else.
+workerd_install() {
+  local dir link arch bin
+  dir=$(workerd_dir)
+  link="$dir/workerd"
+  if [ -x "$link" ] && "$link" --version >/dev/null 2>&1; then
+    return 0
+  fi
+  case "$(uname -m)" in
+    x86_64|amd64) arch=64 ;;
+    aarch64|arm64) arch=arm64 ;;
+    *) log "workerd: no build for $(uname -m); the Worker's tests will not run"; return 1 ;;
+  esac
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing workerd $WORKERD_VERSION (npm) into $dir"
+  mkdir -p "$dir"
+  npm install --no-audit --no-fund --loglevel=error --prefix "$dir" "workerd@$WORKERD_VERSION" >&2
+  bin="$dir/node_modules/@cloudflare/workerd-linux-$arch/bin/workerd"
+  if [ ! -x "$bin" ] || ! "$bin" --version >/dev/null 2>&1; then
+    log "workerd: $bin is missing or does not run after npm install"
+    return 1
+  fi
+  ln -sfn "$bin" "$link"
+}
+
 for what in "${@:-build}"; do
   case "$what" in
     build) apt_install "${BUILD_PKGS[@]}" ;;
     test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
-           go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ;;
+           go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+           workerd_install ;;
     bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools time
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
-           go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION" ;;
+           go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION"
+           workerd_install ;;
     run)   apt_install "${BUILD_PKGS[@]}" xclip curl
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
     *) echo "deps: unknown group $what (want build, test, bench or run)" >&2; exit 2 ;;
