@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,15 +15,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"upshot/internal/cdn/worker"
+	"upshot/internal/devtools/b2apitest"
 	"upshot/internal/devtools/workerdtest"
 	"upshot/uploader/s3test"
 )
@@ -416,114 +414,9 @@ func TestSignedMode(t *testing.T) {
 	})
 }
 
-// b2Download plays B2's native download endpoint, GET /file/<bucket>/<key>
-// on the download URL, with objects from versitygw. It issues download
-// authorization tokens, each with an expiry it controls, and answers as B2
-// does: 401 for a wrong or expired token, 404 JSON for a missing file,
-// x-bz-* headers for a found one. Its methods are safe for concurrent use.
-type b2Download struct {
-	URL string
-	srv *s3test.Server
-
-	mu        sync.Mutex
-	tokens    map[string]time.Time
-	dropRange int // range requests still to answer whole
-	seen      []http.Header
-}
-
-func newB2Download(t *testing.T, srv *s3test.Server) *b2Download {
-	d := &b2Download{srv: srv, tokens: map[string]time.Time{}}
-	hs := httptest.NewServer(http.HandlerFunc(d.serve))
-	t.Cleanup(hs.Close)
-	d.URL = hs.URL
-	return d
-}
-
-// issue makes a token that expires after validFor (negative: already expired).
-func (d *b2Download) issue(validFor time.Duration) string {
-	tok := "4_" + strings.ToLower(rand.Text())
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.tokens[tok] = time.Now().Add(validFor)
-	return tok
-}
-
-func (d *b2Download) requests() []http.Header {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]http.Header(nil), d.seen...)
-}
-
-func b2Error(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"code":%q,"message":%q,"status":%d}`, code, msg, status)
-}
-
-func (d *b2Download) serve(w http.ResponseWriter, r *http.Request) {
-	d.mu.Lock()
-	d.seen = append(d.seen, r.Header.Clone())
-	expiry, known := d.tokens[r.Header.Get("Authorization")]
-	drop := r.Header.Get("Range") != "" && d.dropRange > 0
-	if drop {
-		d.dropRange--
-	}
-	d.mu.Unlock()
-	switch {
-	case !known:
-		b2Error(w, 401, "bad_auth_token", "Invalid authorization token")
-		return
-	case time.Now().After(expiry):
-		b2Error(w, 401, "expired_auth_token", "Authorization token has expired")
-		return
-	}
-	// B2 takes "+" in a file name URL for a space.
-	raw := strings.ReplaceAll(r.URL.EscapedPath(), "+", "%20")
-	name, err := url.PathUnescape(raw)
-	prefix := "/file/" + d.srv.Bucket + "/"
-	if err != nil || !strings.HasPrefix(name, prefix) || r.Method != "GET" {
-		b2Error(w, 400, "bad_request", "bad request")
-		return
-	}
-	key := strings.TrimPrefix(name, prefix)
-	in := &s3.GetObjectInput{Bucket: &d.srv.Bucket, Key: &key}
-	if rg := r.Header.Get("Range"); rg != "" && !drop {
-		in.Range = &rg
-	}
-	out, err := d.srv.Client().GetObject(r.Context(), in)
-	if err != nil {
-		var nsk *types.NoSuchKey
-		if errors.As(err, &nsk) {
-			b2Error(w, 404, "not_found", "File with such name does not exist.")
-			return
-		}
-		b2Error(w, 500, "internal_error", err.Error())
-		return
-	}
-	defer out.Body.Close()
-	h := w.Header()
-	h.Set("Content-Type", aws.ToString(out.ContentType))
-	h.Set("Content-Length", strconv.FormatInt(aws.ToInt64(out.ContentLength), 10))
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Cache-Control", aws.ToString(out.CacheControl))
-	h.Set("Last-Modified", out.LastModified.UTC().Format(http.TimeFormat))
-	h.Set("x-bz-content-sha1", out.Metadata["sha1"])
-	h.Set("x-bz-file-name", url.PathEscape(key))
-	h.Set("x-bz-file-id", "4_z27c88f1d182b150646ff0b16_f1004ba650fe24e6b_d20261117_m103000_c004_v0402000_t0032")
-	h.Set("x-bz-upload-timestamp", strconv.FormatInt(out.LastModified.UnixMilli(), 10))
-	h.Set("x-bz-info-src_last_modified_millis", strconv.FormatInt(out.LastModified.UnixMilli(), 10))
-	status := 200
-	if out.ContentRange != nil {
-		h.Set("Content-Range", *out.ContentRange)
-		status = 206
-	}
-	w.WriteHeader(status)
-	_, _ = io.Copy(w, out.Body)
-}
-
-func tokenWorker(t *testing.T, d *b2Download, token string) *workerdtest.Worker {
+func tokenWorker(t *testing.T, d *b2apitest.Server, srv *s3test.Server, token string) *workerdtest.Worker {
 	t.Helper()
-	opts := worker.Options{Mode: worker.Token, DownloadURL: d.URL + "/", Bucket: d.srv.Bucket, CacheControl: cacheControl}
+	opts := worker.Options{Mode: worker.Token, DownloadURL: d.URL + "/", Bucket: srv.Bucket, CacheControl: cacheControl}
 	if err := opts.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -550,13 +443,13 @@ func merge(a, b map[string]string) map[string]string {
 
 func TestTokenMode(t *testing.T) {
 	srv := s3test.Start(t, s3test.Options{})
-	d := newB2Download(t, srv)
+	d := b2apitest.Start(t, srv)
 	shot := randomBytes(50_000)
 	key := "2026/11/token shot+1 ☃.png"
 	putObject(t, srv, key, "image/png", shot)
 
 	// The token the Worker holds has run out: a plain 503 that no cache keeps.
-	expired := tokenWorker(t, d, d.issue(-time.Minute))
+	expired := tokenWorker(t, d, srv, d.Issue(-time.Minute))
 	for _, m := range []string{"GET", "HEAD"} {
 		a := do(t, m, expired.URL+path(key))
 		want := expiredBody
@@ -565,14 +458,14 @@ func TestTokenMode(t *testing.T) {
 		}
 		plainAnswerStatus(t, m+" with an expired token", a, 503, want)
 	}
-	plainAnswer(t, "wrong token", do(t, "GET", tokenWorker(t, d, "4_not-issued").URL+path(key)), 503, expiredBody)
+	plainAnswer(t, "wrong token", do(t, "GET", tokenWorker(t, d, srv, "4_not-issued").URL+path(key)), 503, expiredBody)
 	if n := len(expired.Cache.Keys()); n != 0 {
 		t.Errorf("an expired-token answer was cached (%d entries)", n)
 	}
 
 	// A fresh token in a restarted Worker serves again.
-	tok := d.issue(time.Hour)
-	w := tokenWorker(t, d, tok)
+	tok := d.Issue(time.Hour)
+	w := tokenWorker(t, d, srv, tok)
 	a := do(t, "GET", w.URL+path(key), "Authorization", "Bearer visitor", "Cookie", "c=1")
 	if a.status != 200 || !bytes.Equal(a.body, shot) {
 		t.Fatalf("GET with a fresh token: %d, %d bytes %q", a.status, len(a.body), a.body[:min(200, len(a.body))])
@@ -582,7 +475,7 @@ func TestTokenMode(t *testing.T) {
 		t.Errorf("token-mode headers %v", a.header)
 	}
 	noOriginHeaders(t, "token GET", a)
-	seen := d.requests()
+	seen := d.Requests()
 	last := seen[len(seen)-1]
 	if last.Get("Authorization") != tok || last.Get("Cookie") != "" {
 		t.Errorf("B2 saw Authorization %q, Cookie %q; want the token and no cookie", last.Get("Authorization"), last.Get("Cookie"))
@@ -596,15 +489,13 @@ func TestTokenMode(t *testing.T) {
 	plainAnswer(t, "token listing", do(t, "GET", w.URL+"/?prefix=2026"), 404, notFoundBody)
 
 	// The range is dropped once on the way: the Worker asks again.
-	d.mu.Lock()
-	d.dropRange = 1
-	d.mu.Unlock()
-	before := len(d.requests())
+	d.DropRange(1)
+	before := len(d.Requests())
 	a = do(t, "GET", w.URL+path(key), "Range", "bytes=10-19")
 	if a.status != 206 || !bytes.Equal(a.body, shot[10:20]) || a.header.Get("Content-Range") != fmt.Sprintf("bytes 10-19/%d", len(shot)) {
 		t.Errorf("range after a dropped one: %d, %d bytes, Content-Range %q", a.status, len(a.body), a.header.Get("Content-Range"))
 	}
-	if n := len(d.requests()) - before; n != 2 {
+	if n := len(d.Requests()) - before; n != 2 {
 		t.Errorf("B2 saw %d requests for the range, want 2 (one dropped, one retried)", n)
 	}
 	noOriginHeaders(t, "token range", a)
