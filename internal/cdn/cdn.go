@@ -152,7 +152,7 @@ func (s Setup) plan(ctx context.Context) (plan, error) {
 		Script: cloudflare.Script{Name: cloudflare.ScriptName(hostOnly(domain)), MainModule: worker.ModuleName,
 			CompatibilityDate: worker.CompatibilityDate, Module: worker.Module(), Plain: plain},
 		Secrets: secrets,
-		Pattern: domain + "/*",
+		Pattern: hostOnly(domain) + "/*",
 	}}, nil
 }
 
@@ -206,7 +206,7 @@ func (s Setup) Remove(ctx context.Context) ([]cloudflare.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	changes, err := s.CF.Remove(ctx, zone, cloudflare.ScriptName(hostOnly(domain)), domain+"/*")
+	changes, err := s.CF.Remove(ctx, zone, cloudflare.ScriptName(hostOnly(domain)), hostOnly(domain)+"/*")
 	if err == nil && s.StateDir != "" {
 		_ = os.Remove(statePath(s.StateDir))
 	}
