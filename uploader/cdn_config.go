@@ -38,6 +38,9 @@ type CDN struct {
 	// TokenDays is how long each download authorization of token mode
 	// lasts, 1 to 7; default 7.
 	TokenDays int `toml:"token_days"`
+	// CloudflareAPIURL is the Cloudflare API's base; empty: the public
+	// one, https://api.cloudflare.com/client/v4.
+	CloudflareAPIURL string `toml:"cloudflare_api_url"`
 }
 
 // The ways a Worker reads a private bucket.
@@ -71,6 +74,9 @@ func (c *Config) validateCDN(bad func(field, problem, fix string)) {
 	}
 	if d.Private && c.Target.URLTemplate == "" {
 		bad("cdn.private", "needs a custom domain", "set target.url_template, e.g. https://img.example.com/{key}")
+	}
+	if d.CloudflareAPIURL != "" && !strings.HasPrefix(d.CloudflareAPIURL, "https://") && !isLoopbackURL(d.CloudflareAPIURL) {
+		bad("cdn.cloudflare_api_url", fmt.Sprintf("%q is not an https URL", d.CloudflareAPIURL), "remove it to use https://api.cloudflare.com/client/v4")
 	}
 	if d.Private && d.Auth == CDNSigned && strings.TrimSpace(d.ReadKeyID) == "" {
 		bad("cdn.read_key_id", "is empty", "create a key that can only read "+c.Target.Bucket+" and put its ID here (its key in "+EnvReadKey+" or the keyring)")

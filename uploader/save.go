@@ -72,6 +72,7 @@ type fileCDN struct {
 	Auth      string `toml:"auth,omitempty"`
 	ReadKeyID string `toml:"read_key_id,omitempty"`
 	TokenDays int    `toml:"token_days,omitzero"`
+	APIURL    string `toml:"cloudflare_api_url,omitempty"`
 }
 
 // inboxForFile keeps the inbox settings that differ from the defaults.
@@ -118,8 +119,9 @@ func (c *Config) Save(path string, keyInFile bool) error {
 		Inbox:    inboxForFile(c.Inbox),
 		Capture:  captureForFile(c.Capture),
 		Hotkeys:  c.Hotkeys,
-		CDN:      fileCDN{Private: c.CDN.Private, Auth: c.CDN.Auth, ReadKeyID: c.CDN.ReadKeyID, TokenDays: c.CDN.TokenDays},
-		Watch:    c.Watch,
+		CDN: fileCDN{Private: c.CDN.Private, Auth: c.CDN.Auth, ReadKeyID: c.CDN.ReadKeyID, TokenDays: c.CDN.TokenDays,
+			APIURL: c.CDN.CloudflareAPIURL},
+		Watch: c.Watch,
 	}
 	if keyInFile {
 		fc.Target.Key = c.Target.Key.Reveal()

@@ -14,12 +14,21 @@ func runCDNSetup(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := newFlags("cdn-setup", stderr)
 	configPath := fs.String("config", uploader.DefaultConfigPath(), "config file")
 	domain := fs.String("domain", "", "custom domain, e.g. img.example.com (default: from url_template)")
+	private := fs.Bool("private", false, "deploy Upshot's Worker so that the domain serves a private bucket (needs "+uploader.EnvCloudflareToken+")")
+	remove := fs.Bool("remove", false, "take Upshot's Worker, its route and its secrets away")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return flagExit(err)
 	}
 	cfg, up, code := setup(*configPath, stderr)
 	if up == nil {
 		return code
+	}
+	if *private || *remove {
+		if *domain != "" {
+			fmt.Fprintln(stderr, "upshot cdn-setup: --private and --remove take the domain from target.url_template: drop --domain")
+			return exitUsage
+		}
+		return runPrivateSetup(ctx, cfg, up, *remove, stdout, stderr)
 	}
 	s, err := up.CDNSetup(ctx, *domain)
 	if err != nil {

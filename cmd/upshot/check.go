@@ -21,11 +21,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "upshot check: unexpected argument %q\n", rest[0])
 		return exitUsage
 	}
-	_, up, code := setup(*configPath, stderr)
+	cfg, up, code := setup(*configPath, stderr)
 	if up == nil {
 		return code
 	}
 	report := up.Check(ctx)
+	if cfg.CDN.Private {
+		report.Findings = append(report.Findings, privateFindings(ctx, cfg, up)...)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, f := range report.Findings {

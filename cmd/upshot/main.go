@@ -57,7 +57,8 @@ func commands() []command {
 		{"share", "[--config F] [--expires DUR] [--no-clipboard] KEY", "print an expiring link to a private object (at most 7 days)", runShare},
 		{"settings", "", "open the window on its settings", runSettings},
 		{"status", "[--json]", "say which Upshot runs the queue, and what it holds", runStatus},
-		{"cdn-setup", "[--config F] [--domain D]", "print the DNS, rewrite rule and caching for a custom domain", runCDNSetup},
+		{"cdn-setup", "[--config F] [--domain D] [--private | --remove]", "print the custom domain's set-up; --private deploys the Worker for a private bucket", runCDNSetup},
+		{"cdn-refresh", "[--config F] [--schedule]", "renew a private bucket's download authorization (token mode)", runCDNRefresh},
 		{"version", "", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "upshot", version)
 			return exitOK

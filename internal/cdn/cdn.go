@@ -316,3 +316,56 @@ func Expiry(stateDir, domain string) time.Time {
 func RenewAt(expires time.Time, life time.Duration) time.Time {
 	return expires.Add(-life / 2)
 }
+
+// renewSoon is how close to its end a download authorization is warned
+// about.
+const renewSoon = 2 * 24 * time.Hour
+
+// Audit is what "upshot check" says of a private bucket: whether the
+// Worker's key can only read the bucket (signed mode), how long the
+// download authorization lasts (token mode), and whether a probe object
+// comes back through the domain with its SHA1.
+func (s Setup) Audit(ctx context.Context, now time.Time) []uploader.Finding {
+	var out []uploader.Finding
+	add := func(l uploader.Level, format string, args ...any) {
+		out = append(out, uploader.Finding{Level: l, Topic: "private bucket", Detail: fmt.Sprintf(format, args...)})
+	}
+	cfg := s.Config
+	domain, err := Domain(cfg)
+	if err != nil {
+		add(uploader.LevelFail, "%v", err)
+		return out
+	}
+	switch cfg.CDN.Auth {
+	case uploader.CDNSigned:
+		_, problems, err := s.Bucket.ReadKeyProblems(ctx, cfg.CDN.ReadKeyID, s.ReadKey)
+		switch {
+		case err != nil:
+			add(uploader.LevelFail, "%v", err)
+		case len(problems) > 0:
+			for _, p := range problems {
+				add(uploader.LevelFail, "the Worker's key %s: %s", cfg.CDN.ReadKeyID, p)
+			}
+		default:
+			add(uploader.LevelOK, "the Worker's key %s can only read %s (b2_authorize_account)", cfg.CDN.ReadKeyID, cfg.Target.Bucket)
+		}
+	case uploader.CDNToken:
+		exp := Expiry(s.StateDir, domain)
+		switch {
+		case exp.IsZero():
+			add(uploader.LevelWarn, "no download authorization was deployed from this computer: run upshot cdn-setup --private")
+		case !now.Before(exp):
+			add(uploader.LevelFail, "the Worker's download authorization expired %s, so the links fail: run upshot cdn-refresh", exp.Local().Format("2006-01-02 15:04"))
+		case exp.Sub(now) < renewSoon:
+			add(uploader.LevelWarn, "the Worker's download authorization expires %s: Upshot renews it while the window or upshot watch runs; otherwise run upshot cdn-refresh (upshot cdn-refresh --schedule shows how to schedule it)", exp.Local().Format("2006-01-02 15:04"))
+		default:
+			add(uploader.LevelOK, "the Worker's download authorization lasts until %s", exp.Local().Format("2006-01-02 15:04"))
+		}
+	}
+	if link, err := s.Check(ctx); err != nil {
+		add(uploader.LevelFail, "%v", err)
+	} else {
+		add(uploader.LevelOK, "link verified through %s: %s", domain, link)
+	}
+	return out
+}
