@@ -100,6 +100,7 @@ func Run(ctx context.Context, opts Options) error {
 	wg.Go(func() { _ = c.Run(appCtx) })
 	u.start(appCtx)
 	u.applyHotkeys(hotkeysFor(cfg))
+	u.keepRenewed(cfg)
 	if cfg != nil {
 		if err := u.restartWatch(cfg); err != nil {
 			u.showError(err)

@@ -503,6 +503,7 @@ func (s *settingsForm) save() {
 			u.lastErr = ""
 			u.showStatus()
 			u.applyHotkeys(cfg.Hotkeys)
+			u.keepRenewed(cfg)
 			if first {
 				u.tabs.SelectIndex(0)
 			}

@@ -68,6 +68,7 @@ type ui struct {
 	keys        hotkeys
 	keyState    hotkeyState // what became of the hotkeys, for the settings
 	capturing   atomic.Bool // a capture runs; any goroutine
+	renewCancel func()      // stops renewing a private bucket's authorization
 
 	status    status
 	lastErr   string

@@ -14,29 +14,10 @@ import (
 	"upshot/uploader"
 )
 
-// privateSetup builds the private bucket's set-up from the config, the
-// Cloudflare token and, in signed mode, the Worker's read key.
+// privateSetup is the private bucket's set-up of cfg, for this data
+// folder.
 func privateSetup(ctx context.Context, cfg *uploader.Config, up *uploader.Uploader, needToken bool) (cdn.Setup, error) {
-	s := cdn.Setup{Config: cfg, Bucket: up, StateDir: uploader.DataDir()}
-	if needToken {
-		tok, err := uploader.CloudflareToken(ctx)
-		if err != nil {
-			return s, err
-		}
-		var opts []cloudflare.Option
-		if cfg.CDN.CloudflareAPIURL != "" {
-			opts = append(opts, cloudflare.WithBaseURL(cfg.CDN.CloudflareAPIURL))
-		}
-		s.CF = cloudflare.New(tok.Reveal(), opts...)
-	}
-	if cfg.CDN.Auth == uploader.CDNSigned {
-		key, err := cfg.CDN.ReadKey(ctx)
-		if err != nil {
-			return s, err
-		}
-		s.ReadKey = key
-	}
-	return s, nil
+	return cdn.FromConfig(ctx, cfg, up, uploader.DataDir(), needToken)
 }
 
 // printChanges says what a deployment or removal changed.
@@ -73,7 +54,7 @@ func runPrivateSetup(ctx context.Context, cfg *uploader.Config, up *uploader.Upl
 		fmt.Fprintln(stderr, "upshot: note: cdn.private is not set in the config: set it to true so that upshot check checks the private set-up")
 	}
 	res, err := s.Deploy(ctx)
-	fmt.Fprintf(stdout, "Serving the private bucket %q at https://%s/ through Upshot's Worker (%s mode):\n", cfg.Target.Bucket, domain, cfg.CDN.Auth)
+	fmt.Fprintf(stdout, "Serving the private bucket %q at %s through Upshot's Worker (%s mode):\n", cfg.Target.Bucket, domain, cfg.CDN.Auth)
 	printChanges(stdout, res.Changes, "  nothing to change: the Worker, its secrets and its route are as they should be")
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"upshot/internal/clipboard"
 	"upshot/internal/core"
@@ -65,6 +66,23 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := c.Watch(runCtx, folders, p.warn); err != nil {
 		fmt.Fprintf(stderr, "upshot watch: %v\n", err)
 		return exitUsage
+	}
+	// A private bucket's download authorization (token mode) is renewed
+	// while the watch runs.
+	if cfg.CDN.Private && cfg.CDN.Auth == uploader.CDNToken {
+		if s, err := privateSetup(runCtx, cfg, up, true); err != nil {
+			p.warn(fmt.Errorf("the private bucket's download authorization will not be renewed while this runs: %w", err))
+		} else {
+			wg.Go(func() {
+				s.KeepRenewed(runCtx, func(exp time.Time, err error) {
+					if err != nil {
+						p.warn(fmt.Errorf("renewing the private bucket's download authorization: %w (tried again in an hour)", err))
+						return
+					}
+					p.say("renewed the private bucket's download authorization, until %s", exp.Local().Format("2006-01-02 15:04"))
+				})
+			})
+		}
 	}
 	wg.Go(func() {
 		err := c.FollowConfig(runCtx, cfg.Path, func(next *uploader.Config, err error) {

@@ -67,6 +67,33 @@ type Setup struct {
 	CheckFor time.Duration
 }
 
+// FromConfig is the set-up of cfg, with the Cloudflare client (when
+// withCloudflare: the token from CLOUDFLARE_API_TOKEN or the keyring) and,
+// in signed mode, the Worker's read key (UPSHOT_READ_KEY or the keyring).
+// stateDir is the data folder.
+func FromConfig(ctx context.Context, cfg *uploader.Config, up *uploader.Uploader, stateDir string, withCloudflare bool) (Setup, error) {
+	s := Setup{Config: cfg, Bucket: up, StateDir: stateDir}
+	if withCloudflare {
+		tok, err := uploader.CloudflareToken(ctx)
+		if err != nil {
+			return s, err
+		}
+		var opts []cloudflare.Option
+		if cfg.CDN.CloudflareAPIURL != "" {
+			opts = append(opts, cloudflare.WithBaseURL(cfg.CDN.CloudflareAPIURL))
+		}
+		s.CF = cloudflare.New(tok.Reveal(), opts...)
+	}
+	if cfg.CDN.Auth == uploader.CDNSigned {
+		key, err := cfg.CDN.ReadKey(ctx)
+		if err != nil {
+			return s, err
+		}
+		s.ReadKey = key
+	}
+	return s, nil
+}
+
 // Result is what a deployment did.
 type Result struct {
 	Domain  string
@@ -368,4 +395,53 @@ func (s Setup) Audit(ctx context.Context, now time.Time) []uploader.Finding {
 		add(uploader.LevelOK, "link verified through %s: %s", domain, link)
 	}
 	return out
+}
+
+// retryRenewal is how long KeepRenewed waits after a failed renewal.
+const retryRenewal = time.Hour
+
+// KeepRenewed renews the Worker's download authorization (token mode)
+// whenever half its life is gone, until ctx ends: the window and "upshot
+// watch" run it. It does nothing in signed mode, or when no authorization
+// was deployed from this data folder. report, if set, hears of each
+// renewal (err nil) and each failure, from KeepRenewed's goroutine.
+func (s Setup) KeepRenewed(ctx context.Context, report func(expires time.Time, err error)) {
+	if !s.Config.CDN.Private || s.Config.CDN.Auth != uploader.CDNToken {
+		return
+	}
+	domain, err := Domain(s.Config)
+	if err != nil {
+		return
+	}
+	life := s.Config.CDN.TokenLife()
+	for {
+		exp := Expiry(s.StateDir, domain)
+		if exp.IsZero() {
+			return
+		}
+		wait := time.Until(RenewAt(exp, life))
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		res, err := s.Refresh(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if report != nil {
+			report(res.Expires, err)
+		}
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retryRenewal):
+			}
+		}
+	}
 }

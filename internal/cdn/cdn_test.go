@@ -1,6 +1,7 @@
 package cdn
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -161,4 +162,45 @@ func TestTokenModeRenews(t *testing.T) {
 	if g := f.b2.Grants(); len(g) != 2 || g[1].Prefix != "shots/" || g[1].Seconds != 7*24*3600 {
 		t.Fatalf("grants %+v", g)
 	}
+}
+
+// TestKeepRenewed: an authorization past half its life is renewed at once
+// by the loop the window and "upshot watch" run, which then waits.
+func TestKeepRenewed(t *testing.T) {
+	f := newFixture(t, uploader.CDNToken)
+	s := f.setup()
+	if _, err := s.Deploy(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	first := f.api.Secrets("acct1", f.script)["B2_DOWNLOAD_TOKEN"]
+	// As if six days had passed.
+	if err := saveState(f.state, state{Domain: f.domain, Expires: time.Now().Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan error, 4)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.KeepRenewed(ctx, func(_ time.Time, err error) { reports <- err })
+	}()
+	select {
+	case err := <-reports:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute): // a hang guard
+		t.Fatal("no renewal")
+	}
+	cancel()
+	<-done
+	if got := f.api.Secrets("acct1", f.script)["B2_DOWNLOAD_TOKEN"]; got == first || got == "" {
+		t.Fatal("the Worker's token was not replaced")
+	}
+	if exp := Expiry(f.state, f.domain); time.Until(exp) < 6*24*time.Hour {
+		t.Fatalf("the new authorization lasts until %v", exp)
+	}
+	// Signed mode has nothing to renew: the loop returns at once.
+	g := newFixture(t, uploader.CDNSigned)
+	g.setup().KeepRenewed(t.Context(), func(time.Time, error) { t.Error("a renewal in signed mode") })
 }
