@@ -83,6 +83,7 @@ type settingsForm struct {
 
 	cap            *captureForm
 	captureSection fyne.CanvasObject
+	private        *privatePanel // nil until the custom-domain set-up is shown
 
 	keyringOK  *bool // nil until probed
 	labelWidth float32
@@ -597,14 +598,14 @@ func (s *settingsForm) showCDNSetup(text string, err error) {
 	if err != nil {
 		l := widget.NewLabel(err.Error())
 		l.Wrapping = fyne.TextWrapWord
-		s.findings.Objects = []fyne.CanvasObject{heading, l}
+		s.findings.Objects = []fyne.CanvasObject{heading, l, s.privateBox()}
 	} else {
 		steps := widget.NewMultiLineEntry()
 		steps.SetText(text)
 		steps.TextStyle = fyne.TextStyle{Monospace: true}
 		steps.Wrapping = fyne.TextWrapOff
 		steps.SetMinRowsVisible(strings.Count(text, "\n") + 1)
-		s.findings.Objects = []fyne.CanvasObject{heading, container.NewHScroll(steps)}
+		s.findings.Objects = []fyne.CanvasObject{heading, container.NewHScroll(steps), s.privateBox()}
 	}
 	s.findings.Refresh()
 }
