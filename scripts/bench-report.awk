@@ -151,6 +151,7 @@ function section(n) {
 	if (n ~ /WatchBurst/) return "Watch: a burst of " burst " files of 2 KB"
 	if (n ~ /^Phone/) return "Phone inbox: a 5 MB photo in Chromium, pick to link"
 	if (n ~ /^HotkeyToLink/) return "Capture: the screen hotkey to the link"
+	if (n ~ /^FirstByte/) return "Private bucket: first byte through the Worker"
 	return "Go micro-benchmarks (`./uploader/`, no server)"
 }
 
@@ -190,6 +191,7 @@ BEGIN {
 		"ms/link tool-ms tool-% startup-ms idle-rss-MB after-rss-MB hwm-MB write-ms reported dups objects capped B/op allocs/op", prefer, " ")
 	about["Phone inbox: a 5 MB photo in Chromium, pick to link"] = "The real page in headless Chromium at phone size, against the real desktop server and versitygw on loopback, each run a new 5 MB JPEG with GPS: the page's own timings of stripping and hashing (in its worker, in wasm), the grant, the PUT straight to the bucket and the desktop's confirming HEAD. MB/s is the photo's size over pick to link."
 	about["Capture: the screen hotkey to the link"] = "The real window program under Xvfb (1280×800) with versitygw on loopback: `xdotool key ctrl+shift+alt+3` to the new link read back with `xclip -o` (polled every 5 ms), each press after a window was painted a new colour, so that every capture is new content. The capture tool is ImageMagick's `import -window root`, the fallback found on this machine; `tool-ms` is the same capture taken directly in the same run, and `tool-%` its share of the whole."
+	about["Private bucket: first byte through the Worker"] = "Upshot's Worker in workerd (Cloudflare's own runtime, from npm, pinned) in front of versitygw on loopback, signing each request (SigV4, WebCrypto): the time to the first byte of a 200 KB object through the Worker (`ttfb-ms`), against a signed GET straight to versitygw in the same run (`direct-ttfb-ms`)."
 	about["One 1 MB file, whole process"] = "Each run uploads a freshly written file under a new name, timed from process start to exit, after one warm-up upload (Upshot learns the endpoint's capabilities there, as any installed copy has). `Version` is `upshot version`: the cost of starting the binary at all."
 	about["200 × 200 KB files in one process"] = "One process uploads the whole folder, each run under its own key prefix (Upshot's files get new content every run, so nothing deduplicates). `conc` is Upshot's `[transfer] concurrency` (default 4; 1 is one by one) and rclone's `--transfers` (default 4)."
 	about["200 × 200 KB files in one process, 10 ms per request"] = "The same, through a proxy on 127.0.0.1 that holds every request 10 ms, as a distant server would: on bare loopback, client and server share the same cores, so concurrency can only win what they allow."

@@ -12,7 +12,7 @@
 # Usage: scripts/bench.sh [-quick] [-only GROUP,...]
 #   -quick  fewer rounds, a 256 MiB large file, a burst of 500: a quick
 #           look, not for the record
-#   -only   some of: 1mb many wan big watch burst go app phone capture
+#   -only   some of: 1mb many wan big watch burst go app phone capture cdn
 #
 # Writes bench-raw.txt (every benchmark line, Upshot's and the baselines',
 # benchstat-ready), bench-go.txt, bench-app.txt and bench-results.md: the
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     -quick | --quick) quick=true ;;
     -only | --only) only=${2:?-only needs groups} && shift ;;
-    *) echo "usage: scripts/bench.sh [-quick] [-only 1mb,many,wan,big,watch,burst,go,app,phone,capture]" >&2 && exit 2 ;;
+    *) echo "usage: scripts/bench.sh [-quick] [-only 1mb,many,wan,big,watch,burst,go,app,phone,capture,cdn]" >&2 && exit 2 ;;
   esac
   shift
 done
@@ -136,6 +136,14 @@ if want capture; then
   # for the same capture, measured in the same run.
   echo "== go test -run '^\$' -bench HotkeyToLink -benchtime 10x -count 3 ./app/" >&2
   go test -run '^$' -bench HotkeyToLink -benchtime 10x -count 3 ./app/ | tee bench-capture.txt | tee -a "$raw"
+fi
+
+if want cdn; then
+  # A private bucket's Worker in workerd, Cloudflare's runtime, in front of
+  # versitygw: time to first byte of a 200 KB object, through the Worker
+  # and direct, in the same run.
+  echo "== go test -run '^\$' -bench FirstByte -count 3 ./internal/cdn/worker/" >&2
+  go test -run '^$' -bench FirstByte -count 3 ./internal/cdn/worker/ | tee bench-cdn.txt | tee -a "$raw"
 fi
 
 # Medians: "name unit median min max runs" per figure, in order of first

@@ -104,7 +104,8 @@ func (s CDNSetup) Instructions(current string) string {
 Check: a screenshot with key %[9]q
      gets the link   %[10]s
      which Cloudflare fetches from %[11]s
-The bucket must be public for these links; for a private bucket use expiring links (upshot share KEY).
+The bucket must be public for these links. For a private bucket, upshot cdn-setup --private deploys
+Upshot's Worker on the domain instead (no rewrite rule needed); expiring links (upshot share KEY) work too.
 `, s.Bucket, s.Domain, s.CNAMETarget, s.RuleFilter, s.RuleRewrite, s.CacheControl,
 		current, s.URLTemplate, s.SampleKey, s.SampleLink, s.OriginExample)
 }
