@@ -54,8 +54,10 @@ func runPrivateSetup(ctx context.Context, cfg *uploader.Config, up *uploader.Upl
 		fmt.Fprintln(stderr, "upshot: note: cdn.private is not set in the config: set it to true so that upshot check checks the private set-up")
 	}
 	res, err := s.Deploy(ctx)
-	fmt.Fprintf(stdout, "Serving the private bucket %q at %s through Upshot's Worker (%s mode):\n", cfg.Target.Bucket, domain, cfg.CDN.Auth)
-	printChanges(stdout, res.Changes, "  nothing to change: the Worker, its secrets and its route are as they should be")
+	if err == nil || len(res.Changes) > 0 {
+		fmt.Fprintf(stdout, "Serving the private bucket %q at %s through Upshot's Worker (%s mode):\n", cfg.Target.Bucket, domain, cfg.CDN.Auth)
+		printChanges(stdout, res.Changes, "  nothing to change: the Worker, its secrets and its route are as they should be")
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "upshot: %s\n", oneLine(err))
 		return exitFailed
