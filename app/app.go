@@ -134,7 +134,17 @@ func Run(ctx context.Context, opts Options) error {
 
 	u.gate.bind()
 	u.win.ShowAndRun()
-	u.keys.close()
+	// Releasing the hotkeys must not keep Upshot from quitting: the X
+	// server may never answer a closing connection.
+	released := make(chan struct{})
+	go func() {
+		u.keys.close()
+		close(released)
+	}()
+	select {
+	case <-released:
+	case <-time.After(2 * time.Second):
+	}
 	cancel()
 	c.StopWatch()
 	wg.Wait()
