@@ -23,6 +23,9 @@ type DownloadAuthorization struct {
 	Token   Secret
 	Prefix  string
 	Expires time.Time
+	// DownloadURL is the account's download host, e.g.
+	// https://f004.backblazeb2.com, where the token is good.
+	DownloadURL string
 }
 
 // DownloadAuthorization asks B2 for a download authorization for
@@ -56,7 +59,8 @@ func (u *Uploader) DownloadAuthorization(ctx context.Context, prefix string, val
 	if err != nil {
 		return DownloadAuthorization{}, err
 	}
-	return DownloadAuthorization{Token: NewSecret(out.AuthorizationToken), Prefix: out.FileNamePrefix, Expires: start.Add(valid)}, nil
+	return DownloadAuthorization{Token: NewSecret(out.AuthorizationToken), Prefix: out.FileNamePrefix, Expires: start.Add(valid),
+		DownloadURL: sess.scope.DownloadURL}, nil
 }
 
 // bucketID finds target.bucket's ID: in the key's scope, or else through

@@ -20,7 +20,7 @@ func TestDownloadAuthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if auth.Token.Reveal() == "" || auth.Prefix != "2026/" || auth.Expires.IsZero() {
+	if auth.Token.Reveal() == "" || auth.Prefix != "2026/" || auth.Expires.IsZero() || auth.DownloadURL != api.URL {
 		t.Fatalf("authorization %+v", auth)
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", auth, auth, auth), auth.Token.Reveal()) {

@@ -10,6 +10,7 @@
 package cdn
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -38,7 +39,6 @@ type deployer interface {
 
 // bucket is what a Setup needs from the uploader.
 type bucket interface {
-	KeyScope(ctx context.Context) (uploader.KeyScope, error)
 	DownloadAuthorization(ctx context.Context, prefix string, valid time.Duration) (uploader.DownloadAuthorization, error)
 	ReadKeyProblems(ctx context.Context, keyID string, key uploader.Secret) (uploader.KeyScope, []string, error)
 	PutProbe(ctx context.Context) (uploader.ProbeObject, func(context.Context) error, error)
@@ -148,14 +148,6 @@ func (s Setup) plan(ctx context.Context) (plan, error) {
 		}
 		secrets[worker.SecretKeyID], secrets[worker.SecretKey] = cfg.CDN.ReadKeyID, s.ReadKey.Reveal()
 	case worker.Token:
-		opts.DownloadURL = cfg.Target.DownloadURL
-		if opts.DownloadURL == "" {
-			ks, err := s.Bucket.KeyScope(ctx)
-			if err != nil {
-				return plan{}, err
-			}
-			opts.DownloadURL = ks.DownloadURL
-		}
 		prefix := ""
 		if tmpl, err := uploader.ParseKeyTemplate(cfg.Target.PathTemplate); err == nil {
 			prefix = tmpl.StaticPrefix()
@@ -165,6 +157,8 @@ func (s Setup) plan(ctx context.Context) (plan, error) {
 			return plan{}, err
 		}
 		secrets[worker.SecretDownloadToken], expires = auth.Token.Reveal(), auth.Expires
+		// One b2_authorize_account gives the token and the host it is for.
+		opts.DownloadURL = cmp.Or(cfg.Target.DownloadURL, auth.DownloadURL)
 	}
 	if err := opts.Validate(); err != nil {
 		return plan{}, err
