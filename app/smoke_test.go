@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -359,7 +360,19 @@ func (p *appProc) stop(t testing.TB) {
 	}
 	// A hang guard: an app that does not quit dumps its goroutines (to
 	// the stderr the failure shows) and dies.
-	hung := time.AfterFunc(2*time.Minute, func() { _ = p.cmd.Process.Signal(syscall.SIGQUIT) })
+	// "upshot" runs the window program as its child and forwards SIGTERM
+	// only: the child, which holds stdout, gets the SIGQUIT itself.
+	hung := time.AfterFunc(2*time.Minute, func() {
+		pid := p.cmd.Process.Pid
+		if kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
+			for _, k := range strings.Fields(string(kids)) {
+				if n, err := strconv.Atoi(k); err == nil {
+					_ = syscall.Kill(n, syscall.SIGQUIT)
+				}
+			}
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	})
 	for range p.lines { // drain until stdout closes
 	}
 	if !hung.Stop() {
