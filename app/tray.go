@@ -100,9 +100,11 @@ func newTray(u *ui, desk desktop.App) *tray {
 	)...)
 	desk.SetSystemTrayIcon(trayIdle)
 	t.icon = trayIdle
+	// The menu is complete before the tray gets it: each change rebuilds
+	// the tray's menu, and a click on the menu it replaced is lost.
+	t.update()
 	desk.SetSystemTrayMenu(t.menu)
 	desk.SetSystemTrayWindow(u.win)
-	t.update()
 	return t
 }
 
