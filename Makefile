@@ -21,6 +21,8 @@ export UPSHOT_REQUIRE_EXIFTOOL := 1
 export UPSHOT_REQUIRE_BROWSER := 1
 # The Worker in front of a private bucket is tested in workerd; fail rather than skip.
 export UPSHOT_REQUIRE_WORKERD := 1
+# The Windows programs are tested under Wine; fail rather than skip.
+export UPSHOT_REQUIRE_WINE := 1
 # Everything but the window (app, cmd/upshot-desktop and its benchmark),
 # which needs cgo: it must build on every OS without cgo.
 CORE = $(shell $(GO) list ./... | grep -v -e '/app$$' -e '/cmd/upshot-desktop$$' -e '/internal/devtools/appbench')
@@ -61,12 +63,16 @@ lint: deps-test
 
 # One architecture per OS: Upshot's own code has no architecture-specific
 # files, and each target compiles every dependency once more (the cold run's
-# biggest cost after the race build).
+# biggest cost after the race build). The Windows window program needs cgo,
+# through mingw-w64; the Windows suite's builds then come from the cache.
 crossbuild:
+	@scripts/deps.sh package >/dev/null
 	@echo "== cross-build (CGO_ENABLED=0) for windows/amd64 and darwin/arm64"
 	@for target in windows/amd64 darwin/arm64; do \
 	  CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} $(GO) build -o /dev/null $(CORE) || exit 1; \
 	done
+	@echo "== cross-build of the Windows window program (cgo, x86_64-w64-mingw32-gcc)"
+	@CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/upshot-desktop
 
 test: lint crossbuild
 	@echo "== go test -race"

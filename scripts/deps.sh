@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Upshot's build, tests and demo need, and only what is missing.
-# Usage: scripts/deps.sh [build|test|bench|run]...
+# Usage: scripts/deps.sh [build|test|bench|package|run]...
 # It is safe to run again: every step checks first.
 set -euo pipefail
 
@@ -13,6 +13,11 @@ WORKERD_VERSION=1.20261117.1
 
 BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools chromium)
+# Windows: the window program's cgo cross-build, Wine to run the Windows
+# suite, and wixl for the MSI. Wine is pinned: the suite names what this
+# version does differently from Windows.
+WINE_VERSION=8.0~repack-4
+WINDOWS_PKGS=(gcc-mingw-w64-x86-64 "wine=$WINE_VERSION" "wine64=$WINE_VERSION" msitools)
 
 gobin() { local b; b=$(go env GOBIN); [ -n "$b" ] || b="$(go env GOPATH)/bin"; echo "$b"; }
 
@@ -21,7 +26,12 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 apt_install() {
   local missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    # NAME=VERSION: that version, no other.
+    if [[ $p == *=* ]]; then
+      [ "$(dpkg-query -W -f='${Status} ${Version}' "${p%%=*}" 2>/dev/null)" = "install ok installed ${p#*=}" ] || missing+=("$p")
+    else
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    fi
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
@@ -78,17 +88,18 @@ workerd_install() {
 for what in "${@:-build}"; do
   case "$what" in
     build) apt_install "${BUILD_PKGS[@]}" ;;
-    test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+    test)  apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${WINDOWS_PKGS[@]}"
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
            workerd_install ;;
-    bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" inotify-tools time
+    bench) apt_install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${WINDOWS_PKGS[@]}" inotify-tools time
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION"
            workerd_install ;;
+    package) apt_install "${BUILD_PKGS[@]}" gcc-mingw-w64-x86-64 msitools ;;
     run)   apt_install "${BUILD_PKGS[@]}" xclip curl
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
-    *) echo "deps: unknown group $what (want build, test, bench or run)" >&2; exit 2 ;;
+    *) echo "deps: unknown group $what (want build, test, bench, package or run)" >&2; exit 2 ;;
   esac
 done
 echo "$(gobin)"

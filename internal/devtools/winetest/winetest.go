@@ -1,0 +1,219 @@
+// Package winetest runs Upshot's Windows programs under Wine, for tests on
+// Linux: a throwaway Wine prefix (with the ProcessPrng shim that Go
+// programs need and Wine 8.0 lacks), cross-builds of the project's
+// commands, and the Windows paths of host files.
+package winetest
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RequireEnv, set to 1 (as make test does), turns a missing Wine or
+// mingw-w64 into a test failure instead of a skip.
+const RequireEnv = "UPSHOT_REQUIRE_WINE"
+
+// CC is the C compiler for Windows programs (cgo and the shim).
+const CC = "x86_64-w64-mingw32-gcc"
+
+var (
+	//go:embed shim/prng.c
+	shimC []byte
+	//go:embed shim/prng.def
+	shimDef []byte
+)
+
+// Wine is one Wine prefix: a Windows user profile and registry of its own,
+// removed with its test.
+type Wine struct {
+	// Prefix is the WINEPREFIX folder.
+	Prefix string
+	// User is the Windows user name (C:\users\<User>).
+	User string
+	env  []string
+}
+
+// Start makes a fresh Wine prefix for the rest of the test. Without Wine or
+// mingw-w64 it skips the test, or fails it when RequireEnv is 1.
+func Start(tb testing.TB) *Wine {
+	tb.Helper()
+	wine, err := exec.LookPath("wine")
+	if err == nil {
+		_, err = exec.LookPath(CC)
+	}
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			tb.Fatalf("Wine and mingw-w64 are needed (Debian's wine, wine64 and gcc-mingw-w64-x86-64; make test installs them): %v", err)
+		}
+		tb.Skipf("Wine or mingw-w64 is not installed: %v", err)
+	}
+	dll := shim(tb)
+	w := &Wine{Prefix: filepath.Join(tb.TempDir(), "prefix")}
+	w.env = append(hostEnv(),
+		"WINEPREFIX="+w.Prefix,
+		"WINEDEBUG=-all",
+		// No Mono or Gecko installer prompts while the prefix is made.
+		"WINEDLLOVERRIDES=mscoree,mshtml=",
+		"WINEARCH=win64",
+	)
+	tb.Cleanup(func() {
+		kill := exec.Command("wineserver", "-k")
+		kill.Env = w.env
+		_ = kill.Run()
+		wait := exec.Command("wineserver", "-w")
+		wait.Env = w.env
+		_ = wait.Run()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hang guard
+	defer cancel()
+	boot := exec.CommandContext(ctx, filepath.Join(filepath.Dir(wine), "wineboot"), "--init")
+	boot.Env = w.env
+	if out, err := boot.CombinedOutput(); err != nil {
+		tb.Fatalf("make a Wine prefix: %v\n%s", err, out)
+	}
+	users, _ := os.ReadDir(filepath.Join(w.Prefix, "drive_c", "users"))
+	for _, u := range users {
+		if u.IsDir() && u.Name() != "Public" {
+			w.User = u.Name()
+		}
+	}
+	if w.User == "" {
+		tb.Fatal("the new Wine prefix has no user profile under drive_c/users")
+	}
+	if err := os.WriteFile(filepath.Join(w.Prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll"), dll, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
+// hostEnv is this process's environment without what would leak the
+// host's Upshot set-up into a Windows program, and without a display:
+// Command gives one only when asked.
+func hostEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "UPSHOT_") || strings.HasPrefix(name, "B2_") || strings.HasPrefix(name, "AWS_") ||
+			strings.HasPrefix(name, "XDG_") || strings.HasPrefix(name, "WINE") ||
+			name == "DISPLAY" || name == "WAYLAND_DISPLAY" || name == "DBUS_SESSION_BUS_ADDRESS" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// Command runs a Windows program (a host path, or a Windows one) in the
+// prefix with the given extra environment ("NAME=value"; DISPLAY=:N gives
+// it a display).
+func (w *Wine) Command(ctx context.Context, env []string, exe string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "wine", append([]string{exe}, args...)...)
+	cmd.Env = append(append([]string(nil), w.env...), env...)
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+// Run runs a Windows program to its end and returns its stdout, stderr and
+// exit code. Only a program that could not be run at all fails the test.
+func (w *Wine) Run(tb testing.TB, env []string, exe string, args ...string) (stdout, stderr string, code int) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), 3*time.Minute) // a hang guard
+	defer cancel()
+	var out, errb bytes.Buffer
+	cmd := w.Command(ctx, env, exe, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		code = ee.ExitCode()
+	case err != nil:
+		tb.Fatalf("wine %s %q: %v\n%s", filepath.Base(exe), args, err, errb.String())
+	}
+	return out.String(), errb.String(), code
+}
+
+// Path is the Windows name of a host path: Wine's Z: drive is the host's /.
+func Path(host string) string {
+	return `Z:` + strings.ReplaceAll(host, "/", `\`)
+}
+
+// Host is the host path of a Windows path on the prefix's C: drive.
+func (w *Wine) Host(win string) string {
+	if len(win) < 2 || !strings.EqualFold(win[:2], "C:") {
+		panic("winetest: not a C: path: " + win)
+	}
+	return filepath.Join(w.Prefix, "drive_c", filepath.FromSlash(strings.ReplaceAll(win[2:], `\`, "/")))
+}
+
+// Profile is the Windows path of the user's profile folder.
+func (w *Wine) Profile() string { return `C:\users\` + w.User }
+
+// AppData and LocalAppData are the Windows paths of %APPDATA% and
+// %LOCALAPPDATA%.
+func (w *Wine) AppData() string      { return w.Profile() + `\AppData\Roaming` }
+func (w *Wine) LocalAppData() string { return w.Profile() + `\AppData\Local` }
+
+var shimOnce struct {
+	sync.Once
+	dll []byte
+	err error
+}
+
+// shim builds the ProcessPrng DLL once per test process.
+func shim(tb testing.TB) []byte {
+	tb.Helper()
+	shimOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "upshot-wine-shim-")
+		if err != nil {
+			shimOnce.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		c, def, dll := filepath.Join(dir, "prng.c"), filepath.Join(dir, "prng.def"), filepath.Join(dir, "bcryptprimitives.dll")
+		if err := errors.Join(os.WriteFile(c, shimC, 0o600), os.WriteFile(def, shimDef, 0o600)); err != nil {
+			shimOnce.err = err
+			return
+		}
+		if out, err := exec.Command(CC, "-O2", "-shared", "-s", "-o", dll, c, def, "-ladvapi32").CombinedOutput(); err != nil {
+			shimOnce.err = fmt.Errorf("build the ProcessPrng shim: %v\n%s", err, out)
+			return
+		}
+		shimOnce.dll, shimOnce.err = os.ReadFile(dll)
+	})
+	if shimOnce.err != nil {
+		tb.Fatal(shimOnce.err)
+	}
+	return shimOnce.dll
+}
+
+// Build cross-builds the main package pkg (an import path such as
+// "upshot/cmd/upshot") for windows/amd64 into the test's temporary folder
+// and returns the .exe's host path. cgo builds use mingw-w64.
+func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
+	tb.Helper()
+	out := filepath.Join(tb.TempDir(), filepath.Base(pkg)+".exe")
+	args := []string{"build", "-o", out}
+	if len(ldflags) > 0 {
+		args = append(args, "-ldflags", strings.Join(ldflags, " "))
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if cgo {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=1", "CC="+CC)
+	}
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build %s for windows/amd64: %v\n%s", pkg, err, msg)
+	}
+	return out
+}
