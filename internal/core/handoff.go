@@ -3,7 +3,6 @@ package core
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 
 	"upshot/internal/store"
 	"upshot/uploader"
 )
 
 // The hand-off point: the process that owns a data folder's queue listens
-// on a local socket in that folder, so that another "upshot upload" hands
+// on a local socket in that folder (a named pipe on Windows), so that another "upshot upload" hands
 // it files instead of touching its live jobs, and a second "upshot"
 // raises its window. One request per connection, as JSON lines: the
 // request, then the replies, the last one with Done set.
@@ -75,22 +73,6 @@ type Status struct {
 	Watching int `json:"watching"`
 }
 
-// socketPath is the hand-off socket of dataDir. Socket paths are limited
-// to about 100 bytes: a longer data folder's socket goes in a private
-// folder under the temporary folder instead.
-func socketPath(dataDir string) (string, error) {
-	p := filepath.Join(dataDir, "upshot.sock")
-	if len(p) < 100 {
-		return p, nil
-	}
-	sum := sha256.Sum256([]byte(dataDir))
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("upshot-%d-%x", os.Getuid(), sum[:8]))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("make a folder for the hand-off socket: %w", err)
-	}
-	return filepath.Join(dir, "upshot.sock"), nil
-}
-
 // server accepts hand-offs for a Core.
 type server struct {
 	ln     net.Listener
@@ -105,18 +87,9 @@ type server struct {
 // listen starts c's hand-off point. The caller holds the instance lock, so
 // a socket file left there is a dead process's and is replaced.
 func listen(c *Core) (*server, error) {
-	path, err := socketPath(c.opts.DataDir)
+	ln, path, err := listenHandoff(c.opts.DataDir)
 	if err != nil {
 		return nil, err
-	}
-	_ = os.Remove(path)
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen for other Upshot commands on %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("make %s private: %w", path, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{ln: ln, path: path, ctx: ctx, cancel: cancel}
@@ -240,17 +213,9 @@ func Reach(dataDir string) *Remote { return &Remote{dataDir: dataDir} }
 
 // call sends req and calls each for every reply until the last.
 func (r *Remote) call(ctx context.Context, req request, each func(reply) error) error {
-	path, err := socketPath(r.dataDir)
+	conn, err := dialHandoff(ctx, r.dataDir)
 	if err != nil {
 		return err
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || isRefused(err) {
-			return ErrNotRunning
-		}
-		return fmt.Errorf("reach the running Upshot on %s: %w", path, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })

@@ -217,3 +217,27 @@ func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 	}
 	return out
 }
+
+// RunTests cross-compiles the tests of the package in dir (as go test -c
+// does) for windows/amd64, runs them under Wine in that folder with the
+// given extra environment and -test.v, and fails tb with their output if
+// they fail. It returns the output.
+func (w *Wine) RunTests(tb testing.TB, dir string, env []string, args ...string) string {
+	tb.Helper()
+	exe := filepath.Join(tb.TempDir(), "windows.test.exe")
+	build := exec.Command("go", "test", "-c", "-o", exe, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("go test -c for windows/amd64 in %s: %v\n%s", dir, err, msg)
+	}
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Minute) // a hang guard
+	defer cancel()
+	cmd := w.Command(ctx, env, exe, append([]string{"-test.v", "-test.timeout", "9m"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("the Windows tests of %s under Wine: %v\n%s", dir, err, out)
+	}
+	return string(out)
+}
