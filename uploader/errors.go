@@ -26,6 +26,9 @@ var (
 	ErrNotConfirmed = errors.New("upload not confirmed")
 	// ErrFile: the local file cannot be read or is not a regular file.
 	ErrFile = errors.New("cannot read file")
+	// ErrBusy: another program holds the local file locked (Windows), so
+	// it cannot be read yet; a later attempt may succeed.
+	ErrBusy = errors.New("file in use")
 )
 
 // Error is a failure explained for the user: what happened, and what to do.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"upshot/internal/winname"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -235,6 +236,10 @@ func (p *Prepared) Close() error {
 // StripMetadata, a JPEG, PNG or WebP is first copied without its metadata
 // to a temporary file, and that copy is what gets hashed and sent.
 func (u *Uploader) Prepare(ctx context.Context, req Request) (*Prepared, error) {
+	// Before anything opens it: on Windows such a name opens a device.
+	if problem := winname.Check(req.Path); problem != "" {
+		return nil, &Error{Kind: ErrFile, Err: errors.New(problem), What: req.Path + ": " + problem, Advice: "rename the file, then upload it again"}
+	}
 	var orig origInfo
 	var cleanup func()
 	if req.StripMetadata {
@@ -301,6 +306,12 @@ func (u *Uploader) CheckLink(ctx context.Context, url string, size int64, sha1he
 	return u.VerifyLink(ctx, url, size, sha1hex)
 }
 
+// busyErr explains a file another program holds locked.
+func busyErr(path string, err error) error {
+	return &Error{Kind: ErrBusy, Err: err, What: path + ": another program has the file open and locked",
+		Advice: "wait until that program has saved and closed it, then upload it again"}
+}
+
 // open opens, hashes and sniffs the file. The caller closes f.
 func (u *Uploader) open(ctx context.Context, req Request) (f *os.File, lf *localFile, err error) {
 	fileErr := func(err error, what, advice string) error {
@@ -309,6 +320,8 @@ func (u *Uploader) open(ctx context.Context, req Request) (f *os.File, lf *local
 	f, err = os.Open(req.Path)
 	if err != nil {
 		switch {
+		case isLocked(err):
+			return nil, nil, busyErr(req.Path, err)
 		case errors.Is(err, os.ErrNotExist):
 			return nil, nil, fileErr(err, "no such file", "check the path")
 		case errors.Is(err, os.ErrPermission):
@@ -339,6 +352,9 @@ func (u *Uploader) open(ctx context.Context, req Request) (f *os.File, lf *local
 		f.Close()
 		if ctx.Err() != nil {
 			return nil, nil, context.Cause(ctx)
+		}
+		if isLocked(err) {
+			return nil, nil, busyErr(req.Path, err)
 		}
 		return nil, nil, fileErr(err, "read failed: "+rootCause(err), "check the disk, and that nothing truncates the file while it uploads")
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"upshot/internal/winname"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -124,6 +125,11 @@ func (r *run) fileIn(path string) (*folder, os.FileInfo, bool) {
 	f := r.w.folderOf(filepath.Dir(path))
 	if f == nil || f.Poll {
 		return nil, nil, false
+	}
+	if problem := winname.Check(path); problem != "" {
+		// Looking closer would open a device: say so, once.
+		r.report("name:"+path, fmt.Errorf("%s %s: rename it to upload it", path, problem))
+		return f, nil, false
 	}
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -341,6 +347,18 @@ func (r *run) drop(path string) {
 
 // emit sends a complete file, unless it is empty.
 func (r *run) emit(ctx context.Context, path string, s stamp, cause string) {
+	if s.size > 0 && lockedByWriter(path) {
+		// Windows: the writer still holds the file locked, so it is not
+		// complete and could not be read. Look again after a quiet spell.
+		st := r.pend[path]
+		if st == nil {
+			st = &pending{}
+			r.pend[path] = st
+		}
+		st.kind, st.stamp, st.cw = kindWrite, s, false
+		r.arm(path, st, r.w.quiet)
+		return
+	}
 	r.drop(path)
 	now := time.Now()
 	// An empty file is recorded but not sent, so that late events for it do

@@ -14,6 +14,7 @@ import (
 
 	"upshot/internal/instance"
 	"upshot/internal/store"
+	"upshot/internal/winname"
 	"upshot/uploader"
 	"upshot/watcher"
 )
@@ -366,6 +367,11 @@ func (c *Core) Collect(ctx context.Context, paths []string) ([]string, error) {
 	var files []string
 	var errs []error
 	for _, p := range paths {
+		if problem := winname.Check(p); problem != "" {
+			// Not even a stat: it would open a device.
+			errs = append(errs, fmt.Errorf("%s: %s: rename the file, then upload it again", p, problem))
+			continue
+		}
 		fi, err := os.Stat(p)
 		switch {
 		case err != nil:
@@ -510,7 +516,9 @@ func (unconfigured) CheckLink(context.Context, string, int64, string) string { r
 func absPaths(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
-		if a, err := filepath.Abs(p); err == nil {
+		// Windows makes a device name absolute as the device (\\.\aux):
+		// keep the name, which the upload then refuses by name.
+		if a, err := filepath.Abs(p); err == nil && winname.Check(p) == "" {
 			p = a
 		}
 		out[i] = p

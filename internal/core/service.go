@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"upshot/internal/store"
+	"upshot/internal/winname"
 	"upshot/uploader"
 )
 
@@ -214,6 +215,9 @@ func (s *Service) emit(ev Event) { s.opts.OnEvent(ev) }
 // statFile returns size and modification time, zero when unknown (the job
 // is queued anyway; the upload reports the problem).
 func statFile(path string) (int64, time.Time) {
+	if winname.Check(path) != "" {
+		return 0, time.Time{} // a device, not a file: the upload says so
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return 0, time.Time{}

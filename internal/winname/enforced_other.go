@@ -1,0 +1,6 @@
+//go:build !windows
+
+package winname
+
+// enforced: only Windows refuses these names.
+const enforced = false
