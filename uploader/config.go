@@ -244,12 +244,39 @@ var ErrNoConfig = errors.New("no config file")
 
 // DefaultConfigPath is $UPSHOT_CONFIG, else config.toml in the user's config
 // directory.
-func DefaultConfigPath() string {
-	if p := os.Getenv(EnvConfig); p != "" {
+func DefaultConfigPath() string { return hostFolders().configPath() }
+
+// folders is what the default config file and data folder are made of on
+// one system: its GOOS, its environment, and the folders the os package
+// finds there ("" when there is none). [hostFolders] describes this system.
+type folders struct {
+	goos   string
+	getenv func(string) string
+	home   string // os.UserHomeDir
+	config string // os.UserConfigDir: $HOME/Library/Application Support on macOS
+	temp   string // os.TempDir
+}
+
+// hostFolders describes this system.
+func hostFolders() folders {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = ""
+	}
+	config, err := os.UserConfigDir()
+	if err != nil {
+		config = ""
+	}
+	return folders{goos: runtime.GOOS, getenv: os.Getenv, home: home, config: config, temp: os.TempDir()}
+}
+
+// configPath is [DefaultConfigPath] on f's system.
+func (f folders) configPath() string {
+	if p := f.getenv(EnvConfig); p != "" {
 		return p
 	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
+	dir := f.config
+	if dir == "" {
 		dir = "."
 	}
 	return filepath.Join(dir, "upshot", "config.toml")
@@ -257,26 +284,28 @@ func DefaultConfigPath() string {
 
 // DataDir is where Upshot keeps its database, caches and thumbnails:
 // $UPSHOT_DATA_DIR, else the user's data directory.
-func DataDir() string {
-	if p := os.Getenv(EnvDataDir); p != "" {
+func DataDir() string { return hostFolders().dataDir() }
+
+// dataDir is [DataDir] on f's system. On macOS it is the default config
+// file's folder, ~/Library/Application Support/upshot.
+func (f folders) dataDir() string {
+	if p := f.getenv(EnvDataDir); p != "" {
 		return p
 	}
 	var base string
-	switch runtime.GOOS {
+	switch f.goos {
 	case "windows":
-		base = os.Getenv("LOCALAPPDATA")
+		base = f.getenv("LOCALAPPDATA")
 	case "darwin":
-		base, _ = os.UserConfigDir()
+		base = f.config
 	default:
-		base = os.Getenv("XDG_DATA_HOME")
-		if base == "" {
-			if home, err := os.UserHomeDir(); err == nil {
-				base = filepath.Join(home, ".local", "share")
-			}
+		base = f.getenv("XDG_DATA_HOME")
+		if base == "" && f.home != "" {
+			base = filepath.Join(f.home, ".local", "share")
 		}
 	}
 	if base == "" {
-		base = os.TempDir()
+		base = f.temp
 	}
 	return filepath.Join(base, "upshot")
 }
@@ -340,20 +369,30 @@ func redactParseError(err error, raw []byte) string {
 
 // applyEnv takes credentials from the environment and fills in defaults.
 func (c *Config) applyEnv() {
-	if v := os.Getenv(EnvKeyID); v != "" {
+	c.applyCredentials(os.Getenv, func(keyID string) (string, error) {
+		return keyring.Get(context.Background(), keyID)
+	})
+	c.SetDefaults()
+}
+
+// applyCredentials decides where the key comes from. The key ID and key
+// in the environment (getenv) win over those read from the file; the
+// keyring (lookup, under the key ID) is asked only when neither gave a
+// key, and a keyring that fails or has no key leaves the key empty.
+func (c *Config) applyCredentials(getenv func(string) string, lookup func(keyID string) (string, error)) {
+	if v := getenv(EnvKeyID); v != "" {
 		c.Target.KeyID = v
 	}
-	if v := os.Getenv(EnvKey); v != "" {
+	if v := getenv(EnvKey); v != "" {
 		c.Target.Key = NewSecret(v)
 		c.KeySource = "env"
 	}
 	if c.Target.Key.IsZero() && c.Target.KeyID != "" {
-		if v, err := keyring.Get(context.Background(), c.Target.KeyID); err == nil && v != "" {
+		if v, err := lookup(c.Target.KeyID); err == nil && v != "" {
 			c.Target.Key = NewSecret(v)
 			c.KeySource = "keyring"
 		}
 	}
-	c.SetDefaults()
 }
 
 var b2Endpoint = regexp.MustCompile(`^s3\.([a-z0-9-]+)\.backblazeb2\.com$`)

@@ -55,3 +55,12 @@ func unquoteUserDir(v string) string {
 	}
 	return b.String()
 }
+
+// homePictures is the Pictures folder in home, or in temp when home is ""
+// (unknown): macOS's picturesDir.
+func homePictures(home, temp string) string {
+	if home == "" {
+		home = temp
+	}
+	return filepath.Join(home, "Pictures")
+}

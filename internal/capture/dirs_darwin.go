@@ -1,15 +1,12 @@
 package capture
 
-import (
-	"os"
-	"path/filepath"
-)
+import "os"
 
 // picturesDir is ~/Pictures.
 func picturesDir() string {
 	home, err := os.UserHomeDir()
 	if err != nil {
-		home = os.TempDir()
+		home = ""
 	}
-	return filepath.Join(home, "Pictures")
+	return homePictures(home, os.TempDir())
 }

@@ -25,3 +25,14 @@ func TestParseUserDirs(t *testing.T) {
 		}
 	}
 }
+
+// macOS: captures go to ~/Pictures/Upshot; without HOME, under the
+// temporary folder.
+func TestHomePictures(t *testing.T) {
+	if got := homePictures("/Users/ann", "/var/folders/xy/T"); got != "/Users/ann/Pictures" {
+		t.Errorf("homePictures = %q, want /Users/ann/Pictures", got)
+	}
+	if got := homePictures("", "/var/folders/xy/T"); got != "/var/folders/xy/T/Pictures" {
+		t.Errorf("homePictures without a home = %q, want /var/folders/xy/T/Pictures", got)
+	}
+}

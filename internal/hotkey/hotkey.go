@@ -148,6 +148,15 @@ func plan(bindings []Binding) ([]planned, map[string]error, error) {
 	return keys, errs, nil
 }
 
+// noBackend is Start's error on a system, named by its GOOS, where Upshot
+// has no way to register shortcuts.
+func noBackend(goos string) error {
+	if goos == "darwin" {
+		goos = "macOS"
+	}
+	return unsupported(goos, nil)
+}
+
 // unsupported wraps ErrUnsupported with the reason and, if any, its cause.
 func unsupported(reason string, cause error) error {
 	if cause != nil {

@@ -28,14 +28,21 @@ var (
 )
 
 // Get returns the key stored for keyID.
-func Get(ctx context.Context, keyID string) (string, error) {
+func Get(ctx context.Context, keyID string) (string, error) { return get(ctx, zk.Get, keyID) }
+
+// get asks read, go-keyring's Get, for keyID's key under Service.
+func get(ctx context.Context, read func(service, user string) (string, error), keyID string) (string, error) {
 	var secret string
 	err := bounded(ctx, func() error {
 		var err error
-		secret, err = zk.Get(Service, keyID)
+		secret, err = read(Service, keyID)
 		return err
 	})
-	return secret, err
+	if err != nil {
+		// A read that did not answer in time may still set secret.
+		return "", err
+	}
+	return secret, nil
 }
 
 // Set stores the key for keyID, replacing any earlier one.
@@ -44,8 +51,11 @@ func Set(ctx context.Context, keyID, secret string) error {
 }
 
 // Delete removes the key for keyID; a missing key is not an error.
-func Delete(ctx context.Context, keyID string) error {
-	err := bounded(ctx, func() error { return zk.Delete(Service, keyID) })
+func Delete(ctx context.Context, keyID string) error { return remove(ctx, zk.Delete, keyID) }
+
+// remove has del, go-keyring's Delete, remove keyID's key under Service.
+func remove(ctx context.Context, del func(service, user string) error, keyID string) error {
+	err := bounded(ctx, func() error { return del(Service, keyID) })
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -38,3 +38,8 @@ func appleString(s string) string {
 func appleScript(title, body string) string {
 	return "display notification " + appleString(body) + " with title " + appleString(title)
 }
+
+// osascriptArgs is osascript's command line that shows the notification.
+func osascriptArgs(title, body string) []string {
+	return []string{"-e", appleScript(title, body)}
+}
