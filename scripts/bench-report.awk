@@ -129,9 +129,14 @@ END {
 	for (i = 4; i <= 16; i *= 4)
 		if (has(k = "WatchBurst/conc=" i, "files/s") && has("BaselineWatchBurst", "files/s"))
 			printf "- Burst: Upshot at concurrency %d vs the baseline: %.1f× the files per second.\n", i, m(k, "files/s") / m("BaselineWatchBurst", "files/s")
+	k = "Upload1MBWine"
+	if (has(k, "wine-ms/upload") && has(k, "linux-ms/upload"))
+		printf "- The Windows build under Wine (a sanity figure, not a target): one 1 MB upload takes %s; peak RSS %s.\n",
+			ratio(m(k, "wine-ms/upload"), m(k, "linux-ms/upload"), "ms, upshot.exe vs upshot", "%.1f"),
+			ratio(m(k, "wine-rss-MB"), m(k, "linux-rss-MB"), "MB", "%.1f")
 
 	print "\n## Every figure\n"
-	print "Medians over the runs, with min–max when they differ. Units: `ms/upload`, `ms/op` wall time from process start to exit (a burst: first write to last line); `link-ms` to the printed link; `cpu-ms/op` the process's user+system CPU; `srv-cpu-ms/op` versitygw's, meanwhile (10 ms ticks, so a mean); `peak-rss-MB` the largest peak RSS of a run's processes (the watch baseline's: its largest process, an rclone); `p50-ms` … `min-ms` over a run's files; `own-*` Upshot's own `latency_ms`, `gap-*` the rest; `startup-ms` exec to the \"watching\" line; `idle-rss-MB` VmRSS 3 s after start-up (the baseline: bash, its loop and inotifywait, summed), `after-rss-MB` 3 s after the work, `hwm-MB` VmHWM; `write-ms` writing the burst; `reported`, `dups`, `objects` files reported, extra lines, objects stored; `capped` 1 when the baseline was stopped at its time limit. `Baseline…` lines come from scripts/baselines.sh."
+	print "Medians over the runs, with min–max when they differ. Units: `ms/upload`, `ms/op` wall time from process start to exit (a burst: first write to last line); `link-ms` to the printed link; `cpu-ms/op` the process's user+system CPU; `srv-cpu-ms/op` versitygw's, meanwhile (10 ms ticks, so a mean); `peak-rss-MB` the largest peak RSS of a run's processes (the watch baseline's: its largest process, an rclone); `p50-ms` … `min-ms` over a run's files; `own-*` Upshot's own `latency_ms`, `gap-*` the rest; `startup-ms` exec to the \"watching\" line; `idle-rss-MB` VmRSS 3 s after start-up (the baseline: bash, its loop and inotifywait, summed), `after-rss-MB` 3 s after the work, `hwm-MB` VmHWM; `write-ms` writing the burst; `reported`, `dups`, `objects` files reported, extra lines, objects stored; `capped` 1 when the baseline was stopped at its time limit; `wine-…` and `linux-…` upshot.exe under Wine and the Linux binary in the same run. `Baseline…` lines come from scripts/baselines.sh."
 	for (i = 1; i <= nn; i++) {
 		sec = section(names[i])
 		if (!(sec in members)) order[++ns] = sec
@@ -142,6 +147,7 @@ END {
 
 # section: the heading of the table a benchmark goes in.
 function section(n) {
+	if (n ~ /Wine$/) return "The Windows build under Wine"
 	if (n ~ /1MB$/ || n == "Version") return "One 1 MB file, whole process"
 	if (n ~ /Many\/rtt=0ms/) return "200 × 200 KB files in one process"
 	if (n ~ /Many\/rtt=10ms/) return "200 × 200 KB files in one process, 10 ms per request"
@@ -186,12 +192,13 @@ function table(title, list,   ns, bs, i, u, ncol, col, colseen, n, k) {
 
 BEGIN {
 	# Columns come in this order, then any others.
-	nprefer = split("ms/upload ms/op ns/op files/s MB/s link-ms p50-ms p90-ms p99-ms max-ms min-ms start-p50-ms " \
-		"own-p50-ms own-p99-ms own-max-ms gap-p50-ms gap-p99-ms cpu-ms/op cpu-ms/file srv-cpu-ms/op peak-rss-MB " \
+	nprefer = split("ms/upload wine-ms/upload linux-ms/upload ms/op ns/op files/s MB/s link-ms p50-ms p90-ms p99-ms max-ms min-ms start-p50-ms " \
+		"own-p50-ms own-p99-ms own-max-ms gap-p50-ms gap-p99-ms cpu-ms/op cpu-ms/file srv-cpu-ms/op peak-rss-MB wine-rss-MB linux-rss-MB " \
 		"ms/link tool-ms tool-% startup-ms idle-rss-MB after-rss-MB hwm-MB write-ms reported dups objects capped B/op allocs/op", prefer, " ")
 	about["Phone inbox: a 5 MB photo in Chromium, pick to link"] = "The real page in headless Chromium at phone size, against the real desktop server and versitygw on loopback, each run a new 5 MB JPEG with GPS: the page's own timings of stripping and hashing (in its worker, in wasm), the grant, the PUT straight to the bucket and the desktop's confirming HEAD. MB/s is the photo's size over pick to link."
 	about["Capture: the screen hotkey to the link"] = "The real window program under Xvfb (1280×800) with versitygw on loopback: `xdotool key ctrl+shift+alt+3` to the new link read back with `xclip -o` (polled every 5 ms), each press after a window was painted a new colour, so that every capture is new content. The capture tool is ImageMagick's `import -window root`, the fallback found on this machine; `tool-ms` is the same capture taken directly in the same run, and `tool-%` its share of the whole."
 	about["Private bucket: first byte through the Worker"] = "Upshot's Worker in workerd (Cloudflare's own runtime, from npm, pinned) in front of versitygw on loopback, signing each request (SigV4, WebCrypto): the time to the first byte of a 200 KB object through the Worker (`ttfb-ms`), against a signed GET straight to versitygw in the same run (`direct-ttfb-ms`)."
+	about["The Windows build under Wine"] = "`upshot.exe upload` of a fresh 1 MB file under Wine (`wine-…`) and the Linux binary's (`linux-…`), alternating upload by upload against one versitygw on loopback, each run in a fresh 64-bit Wine prefix, after one warm-up upload each; the wineserver and the prefix's services run throughout, as Windows does. Times run from process start to exit under GNU time, so the Windows side's include Wine's start of a Windows process. Peak RSS is the Windows process's own (Wine's DLLs in it included), not the wineserver's or the services'. A sanity figure: Wine is not Windows."
 	about["One 1 MB file, whole process"] = "Each run uploads a freshly written file under a new name, timed from process start to exit, after one warm-up upload (Upshot learns the endpoint's capabilities there, as any installed copy has). `Version` is `upshot version`: the cost of starting the binary at all."
 	about["200 × 200 KB files in one process"] = "One process uploads the whole folder, each run under its own key prefix (Upshot's files get new content every run, so nothing deduplicates). `conc` is Upshot's `[transfer] concurrency` (default 4; 1 is one by one) and rclone's `--transfers` (default 4)."
 	about["200 × 200 KB files in one process, 10 ms per request"] = "The same, through a proxy on 127.0.0.1 that holds every request 10 ms, as a distant server would: on bare loopback, client and server share the same cores, so concurrency can only win what they allow."

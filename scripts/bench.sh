@@ -6,13 +6,15 @@
 # with scripts/baselines.sh (curl, rclone, inotifywait | rclone copyto,
 # each round on a fresh versitygw started by internal/devtools/s3env), so
 # that both share the machine's noise. Then the Go micro-benchmarks
-# (./uploader/) and the window's benchmarks. `make bench` installs the
+# (./uploader/) and the window's benchmarks, and the Windows build's 1 MB
+# upload under Wine next to the Linux binary's. `make bench` installs the
 # pinned tools first (scripts/deps.sh bench) and then runs this.
 #
 # Usage: scripts/bench.sh [-quick] [-only GROUP,...]
 #   -quick  fewer rounds, a 256 MiB large file, a burst of 500: a quick
 #           look, not for the record
 #   -only   some of: 1mb many wan big watch burst go app phone capture cdn
+#           windows
 #
 # Writes bench-raw.txt (every benchmark line, Upshot's and the baselines',
 # benchstat-ready), bench-go.txt, bench-app.txt and bench-results.md: the
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     -quick | --quick) quick=true ;;
     -only | --only) only=${2:?-only needs groups} && shift ;;
-    *) echo "usage: scripts/bench.sh [-quick] [-only 1mb,many,wan,big,watch,burst,go,app,phone,capture,cdn]" >&2 && exit 2 ;;
+    *) echo "usage: scripts/bench.sh [-quick] [-only 1mb,many,wan,big,watch,burst,go,app,phone,capture,cdn,windows]" >&2 && exit 2 ;;
   esac
   shift
 done
@@ -37,14 +39,19 @@ export UPSHOT_VERSITYGW=${UPSHOT_VERSITYGW:-$gobin/versitygw} RCLONE=${RCLONE:-$
 for tool in "$UPSHOT_VERSITYGW" "$RCLONE" /usr/bin/time "$(command -v inotifywait || echo inotifywait)" "$(command -v curl || echo curl)"; do
   [ -x "$tool" ] || { echo "bench: $tool is missing: run scripts/deps.sh bench (or make bench)" >&2 && exit 1; }
 done
+if want windows; then
+  for tool in wine x86_64-w64-mingw32-gcc; do
+    command -v $tool >/dev/null || { echo "bench: $tool is missing: run scripts/deps.sh bench (or make bench)" >&2 && exit 1; }
+  done
+fi
 
 # Runs per side: 1 MB uploads (rounds × 3), many files, large file, watch
-# (rounds × renames, and as many copies), bursts.
+# (rounds × renames, and as many copies), bursts, Wine (runs × uploads).
 if $quick; then
-  r1mb=2 rmany=2 rbig=1 rwatch=1 renames=30 rburst=1 gocount=3
+  r1mb=2 rmany=2 rbig=1 rwatch=1 renames=30 rburst=1 gocount=3 rwine=2 nwine=3
   export UPSHOT_BENCH_BIG=256MiB UPSHOT_BENCH_BURST=500 UPSHOT_BENCH_BURST_CAP=20
 else
-  r1mb=7 rmany=5 rbig=3 rwatch=3 renames=100 rburst=3 gocount=6
+  r1mb=7 rmany=5 rbig=3 rwatch=3 renames=100 rburst=3 gocount=6 rwine=5 nwine=5
   export UPSHOT_BENCH_BIG=1GiB UPSHOT_BENCH_BURST=2000 UPSHOT_BENCH_BURST_CAP=60
 fi
 
@@ -86,7 +93,7 @@ rounds() {
   done
 }
 
-if want 1mb || want many || want wan || want big || want watch || want burst; then
+if want 1mb || want many || want wan || want big || want watch || want burst || want windows; then
   echo "== building the benchmarks" >&2
   go test -c -o "$work/upshot.test" ./cmd/upshot/
   go build -o "$work/s3env" ./internal/devtools/s3env
@@ -101,6 +108,13 @@ if want burst; then # the baseline, capped, bursts once
   if ((rburst > 1)); then upshot WatchBurst 1x $((rburst - 1)); fi
 fi
 took=$(($(date +%s) - started))
+
+if want windows; then
+  # upshot.exe under Wine and the Linux binary, alternating upload by
+  # upload against one versitygw, each run in a fresh Wine prefix: a
+  # sanity figure for the Windows build, not a target.
+  UPSHOT_REQUIRE_WINE=1 upshot 'Upload1MBWine$' "${nwine}x" "$rwine"
+fi
 
 gocmd="go test -run '^\$' -bench . -benchmem -count $gocount ./uploader/"
 if want go; then
@@ -173,8 +187,9 @@ ver() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
   echo "| rclone | $(ver "$RCLONE" version) |"
   echo "| curl | $(ver curl --version | cut -d' ' -f1-2) |"
   if want go; then echo "| Go micro-benchmarks | \`$gocmd\` |"; fi
+  if want windows; then echo "| Wine | $(ver wine --version) (WINEARCH=win64, a fresh prefix per run; upshot.exe built by \`go build\` for windows/amd64, as the Linux binary is for linux) |"; fi
   echo "| Load average (1 min) | $load0 at start, $(cut -d' ' -f1 /proc/loadavg) at end (other work on the machine widens the spread) |"
-  echo "| Peak RSS | GNU time's %M (the child's own ru_maxrss; Go's vfork-based exec would count the test binary's resident set in it) for uploads and the baselines, whose times include GNU time's start; VmRSS/VmHWM from /proc for \`upshot watch\` |"
+  echo "| Peak RSS | GNU time's %M (the child's own ru_maxrss; Go's vfork-based exec would count the test binary's resident set in it) for uploads (under Wine: the Windows process's own, not the wineserver's) and the baselines, whose times include GNU time's start; VmRSS/VmHWM from /proc for \`upshot watch\` |"
   echo "| Took | $((took / 60))m$((took % 60))s (end-to-end rounds) |"
   echo
 } >"$work/head"
