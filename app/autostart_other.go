@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package app
 
@@ -9,7 +9,7 @@ import (
 )
 
 // autostartSupported says "Open at login" works on this system: not yet
-// outside Linux.
+// outside Linux and Windows.
 const autostartSupported = false
 
 func autostartEnabled() bool { return false }

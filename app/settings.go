@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"upshot/internal/capture"
 	"upshot/internal/core"
 	"upshot/internal/keyring"
 	"upshot/uploader"
@@ -50,6 +52,7 @@ type settingsForm struct {
 	u       *ui
 	content fyne.CanvasObject
 	base    *uploader.Config // what was loaded; fields the form lacks are kept
+	offered string           // the first run's suggested watch folder, made on save
 
 	banner       *widget.Label
 	bannerBox    fyne.CanvasObject
@@ -170,6 +173,13 @@ func newSettingsForm(u *ui) *settingsForm {
 	s.foldersBox = container.NewVBox()
 	for _, w := range cfg.Watch {
 		s.addFolder(w.Dir, w.Include, w.Poll)
+	}
+	if len(cfg.Watch) == 0 && errors.Is(u.opts.configErr, uploader.ErrNoConfig) {
+		// The first run offers the folder the system's own screenshot
+		// tool saves to (on Windows the Snipping Tool's); saving keeps it
+		// unless removed, and makes it if it is not there yet.
+		s.offered = capture.ScreenshotsDir()
+		s.addFolder(s.offered, core.DefaultInclude, false)
 	}
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.ContentAddIcon(), s.pickFolder)
 	watchErr := s.errLabel(fieldWatch)
@@ -483,6 +493,15 @@ func (s *settingsForm) save() {
 		}
 		var watchErr error
 		if err == nil {
+			for _, w := range cfg.Watch {
+				if w.Dir == s.offered {
+					if err := os.MkdirAll(w.Dir, 0o755); err != nil {
+						watchErr = fmt.Errorf("make the folder %s: %w", w.Dir, err)
+					}
+				}
+			}
+		}
+		if err == nil && watchErr == nil {
 			watchErr = u.restartWatch(cfg)
 		}
 		u.edge.Post(func() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,9 +27,7 @@ import (
 //
 // Each run makes a fresh Wine prefix and a fresh server. The prefix's
 // wineserver and services are started first and kept running between
-// programs (`wineserver -p`), as Windows's own are: by default the
-// wineserver stops 3 s after the last program, and the next one would wait
-// for it all to start again. Then each side makes one untimed upload: it
+// programs (winetest.Start), as Windows's own are. Then each side makes one untimed upload: it
 // learns the endpoint's capabilities there, as any installed copy has, and
 // what it reads from disk is in the page cache after.
 //
@@ -59,7 +56,6 @@ import (
 func BenchmarkUpload1MBWine(b *testing.B) {
 	e := newBed(b)
 	w := winetest.Start(b)
-	keepWarm(b, w)
 	exe := winetest.Build(b, "upshot/cmd/upshot", false)
 
 	linuxCfg, linuxEnv := e.config(b, e.srv.Endpoint, "linux", uploader.DefaultConcurrency)
@@ -108,28 +104,6 @@ func BenchmarkUpload1MBWine(b *testing.B) {
 		f[s.name+"-ms/upload"] /= float64(n)
 	}
 	reportAll(b, f)
-}
-
-// keepWarm waits for the prefix's wineserver to stop after the prefix was
-// made, starts it again to stay until the benchmark ends (winetest stops
-// it then), and has it start the prefix's services with no output: the
-// services keep the standard output and error of the program that started
-// them, which would hold a timed program's pipes open past its exit.
-func keepWarm(b *testing.B, w *winetest.Wine) {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(b.Context(), 2*time.Minute) // a hang guard
-	defer cancel()
-	env := w.Command(ctx, nil, "").Env
-	for _, arg := range []string{"-w", "-p"} {
-		cmd := exec.CommandContext(ctx, "wineserver", arg) // -p returns once the server is up
-		cmd.Env = env
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("wineserver %s: %v", arg, err)
-		}
-	}
-	if err := w.Command(ctx, nil, "wineboot").Run(); err != nil {
-		b.Fatalf("start the Wine prefix's services: %v", err)
-	}
 }
 
 // timedWine runs a command (wine and its arguments) under GNU time, as

@@ -12,6 +12,13 @@ import (
 // ~/Pictures. It only reads the environment and that file.
 func DefaultDir() string { return filepath.Join(picturesDir(), "Upshot") }
 
+// ScreenshotsDir is where the system's own screenshot tool saves: the
+// folder Upshot offers to watch first. On Windows the Screenshots known
+// folder (%USERPROFILE%\Pictures\Screenshots, where Win+PrtScn and the
+// Snipping Tool save), on macOS the Desktop, elsewhere the Pictures
+// folder's Screenshots (GNOME's and KDE's default).
+func ScreenshotsDir() string { return screenshotsDir() }
+
 // parseUserDirs returns XDG_PICTURES_DIR from the contents of a
 // user-dirs.dirs file, with a leading $HOME (or ${HOME}) replaced by home.
 // It reports false when the entry is missing or is not an absolute path.
@@ -63,4 +70,12 @@ func homePictures(home, temp string) string {
 		home = temp
 	}
 	return filepath.Join(home, "Pictures")
+}
+
+// homeDesktop is macOS's screenshot folder under home (temp without one).
+func homeDesktop(home, temp string) string {
+	if home == "" {
+		home = temp
+	}
+	return filepath.Join(home, "Desktop")
 }

@@ -10,3 +10,13 @@ func picturesDir() string {
 	}
 	return homePictures(home, os.TempDir())
 }
+
+// screenshotsDir is the Desktop, where macOS saves screenshots unless
+// told otherwise.
+func screenshotsDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = ""
+	}
+	return homeDesktop(home, os.TempDir())
+}

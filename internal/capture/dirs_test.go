@@ -1,6 +1,11 @@
 package capture
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
 
 func TestParseUserDirs(t *testing.T) {
 	const home = "/home/ada"
@@ -34,5 +39,31 @@ func TestHomePictures(t *testing.T) {
 	}
 	if got := homePictures("", "/var/folders/xy/T"); got != "/var/folders/xy/T/Pictures" {
 		t.Errorf("homePictures without a home = %q, want /var/folders/xy/T/Pictures", got)
+	}
+}
+
+// TestHomeDesktop: macOS's screenshots go to the Desktop.
+func TestHomeDesktop(t *testing.T) {
+	if got := homeDesktop("/Users/ann", "/var/folders/xy/T"); got != "/Users/ann/Desktop" {
+		t.Errorf("homeDesktop = %q, want /Users/ann/Desktop", got)
+	}
+	if got := homeDesktop("", "/var/folders/xy/T"); got != "/var/folders/xy/T/Desktop" {
+		t.Errorf("homeDesktop without a home = %q", got)
+	}
+}
+
+// TestScreenshotsDirXDG: GNOME's and KDE's folder, under the Pictures
+// folder that user-dirs.dirs names.
+func TestScreenshotsDirXDG(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		t.Skip("the XDG folders are for Linux and the BSDs; darwin and Windows have their own tests")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "cfg"))
+	os.MkdirAll(filepath.Join(home, "cfg"), 0o755)
+	os.WriteFile(filepath.Join(home, "cfg", "user-dirs.dirs"), []byte(`XDG_PICTURES_DIR="$HOME/Bilder"`+"\n"), 0o644)
+	if got, want := ScreenshotsDir(), filepath.Join(home, "Bilder", "Screenshots"); got != want {
+		t.Errorf("ScreenshotsDir = %q, want %q", got, want)
 	}
 }

@@ -3,6 +3,8 @@ package capture
 import (
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/windows"
 )
 
 // picturesDir is %USERPROFILE%\Pictures.
@@ -16,4 +18,12 @@ func picturesDir() string {
 		}
 	}
 	return filepath.Join(profile, "Pictures")
+}
+
+// screenshotsDir is the Screenshots known folder, else Pictures\Screenshots.
+func screenshotsDir() string {
+	if dir, err := windows.KnownFolderPath(windows.FOLDERID_Screenshots, windows.KF_FLAG_DONT_VERIFY); err == nil && dir != "" {
+		return dir
+	}
+	return filepath.Join(picturesDir(), "Screenshots")
 }

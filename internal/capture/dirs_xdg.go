@@ -24,3 +24,7 @@ func picturesDir() string {
 	}
 	return filepath.Join(home, "Pictures")
 }
+
+// screenshotsDir is the Pictures folder's Screenshots, where GNOME and
+// KDE save.
+func screenshotsDir() string { return filepath.Join(picturesDir(), "Screenshots") }

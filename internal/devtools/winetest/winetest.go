@@ -43,9 +43,22 @@ type Wine struct {
 	env  []string
 }
 
-// Start makes a fresh Wine prefix for the rest of the test. Without Wine or
-// mingw-w64 it skips the test, or fails it when RequireEnv is 1.
-func Start(tb testing.TB) *Wine {
+// Start makes a fresh Wine prefix for the rest of the test, for programs
+// without a display. Without Wine or mingw-w64 it skips the test, or
+// fails it when RequireEnv is 1.
+func Start(tb testing.TB) *Wine { return StartDisplay(tb, "") }
+
+// StartDisplay is Start for windowed programs on the X display given
+// (":N"): Wine's desktop belongs to the first program of a wineserver, so
+// the prefix's wineserver starts with that display and every program run
+// in it gets the display.
+//
+// The wineserver stays up until the test ends (by default it stops 3 s
+// after the last program, and the next program would start it and the
+// prefix's services again, slowly), and the services start here, with no
+// output: they keep the output pipes of the program that starts them,
+// which would hold a test's pipes open past the program's exit.
+func StartDisplay(tb testing.TB, display string) *Wine {
 	tb.Helper()
 	wine, err := exec.LookPath("wine")
 	if err == nil {
@@ -92,6 +105,17 @@ func Start(tb testing.TB) *Wine {
 	}
 	if err := os.WriteFile(filepath.Join(w.Prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll"), dll, 0o644); err != nil {
 		tb.Fatal(err)
+	}
+	if display != "" {
+		w.env = append(w.env, "DISPLAY="+display)
+	}
+	// The prefix's first wineserver stops by itself once wineboot is done.
+	for _, step := range [][]string{{"wineserver", "-w"}, {"wineserver", "-p"}, {"wine", "wineboot"}} {
+		cmd := exec.CommandContext(ctx, step[0], step[1:]...)
+		cmd.Env = w.env // no output: the services that wineboot starts keep it
+		if err := cmd.Run(); err != nil {
+			tb.Fatalf("%s: %v", strings.Join(step, " "), err)
+		}
 	}
 	return w
 }
