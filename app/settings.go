@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"upshot/internal/autostart"
 	"upshot/internal/capture"
 	"upshot/internal/core"
 	"upshot/internal/keyring"
@@ -208,10 +209,10 @@ func newSettingsForm(u *ui) *settingsForm {
 	})
 	s.alwaysShare.SetChecked(u.app.Preferences().Bool(prefAlwaysShare))
 	s.openAtLogin = widget.NewCheck("Open Upshot when I log in", nil)
-	s.openAtLogin.SetChecked(autostartEnabled())
+	s.openAtLogin.SetChecked(autostart.Enabled())
 	s.openAtLogin.OnChanged = s.setAutostart
 	loginNote := widget.NewLabel("")
-	if !autostartSupported {
+	if !autostart.Supported {
 		s.openAtLogin.Disable()
 		loginNote.SetText("Not supported on this system yet.")
 	}
@@ -704,10 +705,10 @@ func (s *settingsForm) pickFolder() {
 
 // setAutostart writes or removes the login entry as the box is ticked.
 func (s *settingsForm) setAutostart(on bool) {
-	if err := setAutostart(on); err != nil {
+	if err := autostart.Set(on, ID); err != nil {
 		dialog.ShowError(err, s.u.win)
 		s.openAtLogin.OnChanged = nil
-		s.openAtLogin.SetChecked(autostartEnabled())
+		s.openAtLogin.SetChecked(autostart.Enabled())
 		s.openAtLogin.OnChanged = s.setAutostart
 	}
 }

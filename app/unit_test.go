@@ -109,40 +109,6 @@ func TestThumbnailsSurviveTheFile(t *testing.T) {
 	}
 }
 
-func TestAutostartEntry(t *testing.T) {
-	if !autostartSupported {
-		if err := setAutostart(true); err == nil {
-			t.Fatal("setAutostart succeeded where it is unsupported")
-		}
-		return
-	}
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	if autostartEnabled() {
-		t.Fatal("enabled from the start")
-	}
-	if err := setAutostart(true); err != nil {
-		t.Fatal(err)
-	}
-	p, _ := autostartPath()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, _ := os.Executable()
-	if !strings.Contains(string(b), "Exec="+quoteExec(exe)+"\n") || !strings.HasPrefix(string(b), "[Desktop Entry]\n") || !autostartEnabled() {
-		t.Fatalf("entry:\n%s", b)
-	}
-	if err := setAutostart(false); err != nil || autostartEnabled() {
-		t.Fatalf("still enabled after turning it off (%v)", err)
-	}
-	if err := setAutostart(false); err != nil {
-		t.Fatalf("turning it off twice: %v", err)
-	}
-	if got := quoteExec(`/opt/my "apps"/$up\shot`); got != `"/opt/my \\"apps\\"/\\$up\\\\shot"` {
-		t.Fatalf("quoteExec: %s", got)
-	}
-}
-
 func TestHumanTimeAndSize(t *testing.T) {
 	now := time.Date(2026, 11, 22, 15, 0, 0, 0, time.Local)
 	for _, c := range []struct {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package app
+package autostart
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// autostartSupported says "Open at login" works on this system: on Linux
+// Supported says "Open at login" works on this system: on Linux
 // through an XDG autostart entry.
-const autostartSupported = true
+const Supported = true
 
 // autostartPath is ~/.config/autostart/upshot.desktop (honouring
 // XDG_CONFIG_HOME).
@@ -25,8 +25,8 @@ func autostartPath() (string, error) {
 	return filepath.Join(dir, "autostart", "upshot.desktop"), nil
 }
 
-// autostartEnabled reports whether Upshot opens at login.
-func autostartEnabled() bool {
+// Enabled reports whether Upshot opens at login.
+func Enabled() bool {
 	p, err := autostartPath()
 	if err != nil {
 		return false
@@ -35,9 +35,9 @@ func autostartEnabled() bool {
 	return err == nil
 }
 
-// setAutostart writes or removes the autostart entry. The entry starts
-// the running executable.
-func setAutostart(enabled bool) error {
+// Set writes or removes the autostart entry, which starts the running
+// executable and shows the icon named icon.
+func Set(enabled bool, icon string) error {
 	p, err := autostartPath()
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func setAutostart(enabled bool) error {
 		"Name=Upshot\n" +
 		"Comment=Upload screenshots and share their links\n" +
 		"Exec=" + quoteExec(exe) + "\n" +
-		"Icon=" + ID + "\n" +
+		"Icon=" + icon + "\n" +
 		"Terminal=false\n" +
 		"X-GNOME-Autostart-enabled=true\n"
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

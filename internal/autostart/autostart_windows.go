@@ -1,4 +1,4 @@
-package app
+package autostart
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/windows/registry"
 )
 
-// autostartSupported says "Open at login" works on this system: on
+// Supported says "Open at login" works on this system: on
 // Windows through the user's Run key.
-const autostartSupported = true
+const Supported = true
 
 // runKey is the user's list of programs Windows starts at login, and
 // runValue Upshot's entry in it.
@@ -19,8 +19,8 @@ const (
 	runValue = "Upshot"
 )
 
-// autostartEnabled reports whether Upshot opens at login.
-func autostartEnabled() bool {
+// Enabled reports whether Upshot opens at login.
+func Enabled() bool {
 	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE)
 	if err != nil {
 		return false
@@ -30,9 +30,9 @@ func autostartEnabled() bool {
 	return err == nil
 }
 
-// setAutostart writes or removes the Run entry, which starts the running
+// Set writes or removes the Run entry, which starts the running
 // executable.
-func setAutostart(enabled bool) error {
+func Set(enabled bool, _ string) error {
 	k, _, err := registry.CreateKey(registry.CURRENT_USER, runKey, registry.SET_VALUE)
 	if err != nil {
 		return fmt.Errorf("open HKCU\\%s: %w", runKey, err)
