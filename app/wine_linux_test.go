@@ -105,10 +105,6 @@ func TestWindowUnderWine(t *testing.T) {
 	until("the window", func(st map[string]any) bool { return st["ready"] == true && st["role"] == "window" })
 
 	wid := windowID(t, display)
-	shot := screenshot(t, display, wid, "windows-window.png")
-	if n := colours(t, shot); n < 8 {
-		t.Fatalf("the window's picture has %d colours: nothing drawn", n)
-	}
 
 	// upshot.exe beside the window hands its file over, through the pipe.
 	file := filepath.Join(t.TempDir(), "from the side.png")
@@ -134,6 +130,12 @@ func TestWindowUnderWine(t *testing.T) {
 	o, errs, code = w.Run(t, creds, cli, "history", "--json", "--search", "dropped")
 	if code != 0 || !strings.Contains(o, `"key":"dropped ü.png"`) || !strings.Contains(o, `"source":"drop"`) {
 		t.Fatalf("the history after the drop: exit %d, %q %q", code, o, errs)
+	}
+
+	// The window with both uploads in its list.
+	shot := screenshot(t, display, wid, "windows-window.png")
+	if n := colours(t, shot); n < 8 {
+		t.Fatalf("the window's picture has %d colours: nothing drawn", n)
 	}
 
 	// A second start, from upshot.exe or from the Start menu's shortcut to
