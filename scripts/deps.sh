@@ -14,10 +14,11 @@ WORKERD_VERSION=1.20261117.1
 BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools chromium)
 # Windows: the window program's cgo cross-build, Wine to run the Windows
-# suite, and wixl for the MSI. Wine is pinned: the suite names what this
-# version does differently from Windows.
+# suite, and wixl (Debian ships it apart from msitools) for the MSI. Wine
+# is pinned: the suite names what this version does differently from
+# Windows.
 WINE_VERSION=8.0~repack-4
-WINDOWS_PKGS=(gcc-mingw-w64-x86-64 "wine=$WINE_VERSION" "wine64=$WINE_VERSION" msitools)
+WINDOWS_PKGS=(gcc-mingw-w64-x86-64 "wine=$WINE_VERSION" "wine64=$WINE_VERSION" msitools wixl)
 
 gobin() { local b; b=$(go env GOBIN); [ -n "$b" ] || b="$(go env GOPATH)/bin"; echo "$b"; }
 
@@ -96,7 +97,7 @@ for what in "${@:-build}"; do
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION"
            workerd_install ;;
-    package) apt_install "${BUILD_PKGS[@]}" gcc-mingw-w64-x86-64 msitools ;;
+    package) apt_install "${BUILD_PKGS[@]}" gcc-mingw-w64-x86-64 msitools wixl imagemagick ;;
     run)   apt_install "${BUILD_PKGS[@]}" xclip curl
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
     *) echo "deps: unknown group $what (want build, test, bench, package or run)" >&2; exit 2 ;;
