@@ -223,11 +223,16 @@ func shim(tb testing.TB) []byte {
 
 // Build cross-builds the main package pkg (an import path such as
 // "upshot/cmd/upshot") for windows/amd64 into the test's temporary folder
-// and returns the .exe's host path. cgo builds use mingw-w64.
+// and returns the .exe's host path. cgo builds use mingw-w64 and are
+// release builds, as shipped. All are built with -trimpath, as make
+// crossbuild and scripts/package.sh build, so they come from the cache.
 func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), filepath.Base(pkg)+".exe")
-	args := []string{"build", "-o", out}
+	args := []string{"build", "-trimpath", "-o", out}
+	if cgo {
+		args = append(args, "-tags", "release")
+	}
 	if len(ldflags) > 0 {
 		args = append(args, "-ldflags", strings.Join(ldflags, " "))
 	}
