@@ -17,9 +17,9 @@ import (
 )
 
 // The hand-off point: the process that owns a data folder's queue listens
-// on a local socket in that folder (a named pipe on Windows), so that another "upshot upload" hands
-// it files instead of touching its live jobs, and a second "upshot"
-// raises its window. One request per connection, as JSON lines: the
+// on a local socket in that folder (a named pipe on Windows), so that
+// another "upshot upload" hands it files instead of touching its live
+// jobs, and a second "upshot" raises its window. One request per connection, as JSON lines: the
 // request, then the replies, the last one with Done set.
 
 // ErrNotRunning means no process owns the queue (nobody listens).
@@ -84,8 +84,7 @@ type server struct {
 	err    error // from closing ln
 }
 
-// listen starts c's hand-off point. The caller holds the instance lock, so
-// a socket file left there is a dead process's and is replaced.
+// listen starts c's hand-off point. The caller holds the instance lock.
 func listen(c *Core) (*server, error) {
 	ln, path, err := listenHandoff(c.opts.DataDir)
 	if err != nil {

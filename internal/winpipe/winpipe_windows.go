@@ -23,7 +23,9 @@ const bufSize = 64 << 10
 type Addr string
 
 // Network is "pipe".
-func (Addr) Network() string  { return "pipe" }
+func (Addr) Network() string { return "pipe" }
+
+// String is the pipe's name.
 func (a Addr) String() string { return string(a) }
 
 // conn is one end of a connected pipe instance.
