@@ -100,10 +100,18 @@ func TestTemplatePreviewFollowsTyping(t *testing.T) {
 // With no config at all the window opens on the settings, explains, and
 // a drop waits until the settings are saved; then it uploads.
 func TestFirstRunSettingsThenUpload(t *testing.T) {
+	// The first run offers the screenshot tool's folder, under this home.
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	offered := filepath.Join(home, "Pictures", "Screenshots")
 	h := newHarness(t, harnessOptions{noConfig: true})
 	s := h.u.ensureSettings()
 	if h.u.tabs.Selected() != h.u.settingsTab || !s.bannerBox.Visible() || !strings.Contains(s.banner.Text, "Welcome") {
 		t.Fatal("no config, yet the window does not open on the settings with a welcome")
+	}
+	if len(s.folders) != 1 || s.folders[0].dir != offered {
+		t.Fatalf("the first run offers %d folders (%v), want %s", len(s.folders), s.folders, offered)
 	}
 	dir := t.TempDir()
 	h.drop(writeFile(t, dir, "early.png", 400))
@@ -135,11 +143,15 @@ func TestFirstRunSettingsThenUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Target.Endpoint != h.srv.Endpoint || cfg.Target.Key.Reveal() != h.srv.SecretKey || len(cfg.Watch) != 1 ||
-		cfg.Watch[0].Dir != dir || cfg.Watch[0].Include[0] != "*.png" || cfg.Target.PathTemplate != "up/{name}{ext}" {
+	if cfg.Target.Endpoint != h.srv.Endpoint || cfg.Target.Key.Reveal() != h.srv.SecretKey || len(cfg.Watch) != 2 ||
+		cfg.Watch[0].Dir != offered || cfg.Watch[1].Dir != dir || cfg.Watch[1].Include[0] != "*.png" || cfg.Target.PathTemplate != "up/{name}{ext}" {
 		t.Fatalf("saved config %+v", cfg)
 	}
-	if h.core.Watching() != 1 {
+	// The offered folder did not exist: saving made it.
+	if fi, err := os.Stat(offered); err != nil || !fi.IsDir() {
+		t.Fatalf("the offered folder after the save: %v", err)
+	}
+	if h.core.Watching() != 2 {
 		t.Fatalf("watching %d folders after the save", h.core.Watching())
 	}
 	// The waiting upload goes out with the new settings.
