@@ -403,10 +403,24 @@ func xdotool(t *testing.T, display string, args ...string) string {
 }
 
 // windowID waits for Upshot's window to be mapped and returns its id.
+// xdotool's search fails outright (BadWindow) when a window goes away
+// while it walks the tree, as tooltips and other programs' windows do: it
+// looks again then.
 func windowID(t *testing.T, display string) string {
 	t.Helper()
-	ids := strings.Fields(xdotool(t, display, "search", "--sync", "--onlyvisible", "--name", "^Upshot$"))
-	return ids[0]
+	deadline := time.Now().Add(2 * time.Minute) // a hang guard
+	for {
+		cmd := exec.CommandContext(t.Context(), "xdotool", "search", "--onlyvisible", "--name", "^Upshot$")
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		out, err := cmd.Output()
+		if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
+			return ids[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no window named Upshot on %s (%v)", display, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polls the X server: no event says a window was mapped
+	}
 }
 
 // screenshot captures the window with ImageMagick's import once the
