@@ -168,10 +168,17 @@ func TestRealTrayUnderDBus(t *testing.T) {
 		t.Fatalf("the app registered no tray item\n%s", p.errors())
 	}
 	menu := conn.Object(item, "/StatusNotifierMenu")
-	labels := trayLabels(t, menu)
-	for _, want := range []string{"Capture region", "Upload file…", "Upload clipboard image", "Pause watching", "Recent", "Open Upshot", "Quit"} {
-		if _, ok := labels[want]; !ok {
-			t.Fatalf("tray menu %v lacks %q", labels, want)
+	// The tray fills its menu item by item after it registers: wait for
+	// the whole menu.
+	wanted := []string{"Capture region", "Upload file…", "Upload clipboard image", "Pause watching", "Recent", "Open Upshot", "Quit"}
+	var labels map[string]int32
+	whole := time.After(5 * time.Minute) // a hang guard
+	for labels = trayLabels(t, menu); !hasAll(labels, wanted); labels = trayLabels(t, menu) {
+		select {
+		case <-signals:
+		case <-time.After(250 * time.Millisecond):
+		case <-whole:
+			t.Fatalf("tray menu %v lacks some of %q", labels, wanted)
 		}
 	}
 	// The menu is built anew (with new item ids) when the tray starts and
@@ -214,6 +221,16 @@ func TestRealTrayUnderDBus(t *testing.T) {
 		t.Fatalf("the queue is not paused after the tray's Pause (%v)", err)
 	}
 	p.stop(t)
+}
+
+// hasAll reports whether the menu has every label.
+func hasAll(labels map[string]int32, want []string) bool {
+	for _, w := range want {
+		if _, ok := labels[w]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // startBus runs a private session bus and returns its address.
