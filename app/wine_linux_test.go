@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,22 +19,10 @@ import (
 	"upshot/uploader/s3test"
 )
 
-// syncBuffer collects a program's output for a reader elsewhere.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// logOf is what the program wrote to f so far.
+func logOf(f *os.File) string {
+	b, _ := os.ReadFile(f.Name())
+	return string(b)
 }
 
 // TestWindowUnderWine runs the window program built for Windows
@@ -67,9 +53,15 @@ func TestWindowUnderWine(t *testing.T) {
 	}
 	creds := []string{"B2_APPLICATION_KEY_ID=" + srv.AccessKey, "B2_APPLICATION_KEY=" + srv.SecretKey}
 
-	var out syncBuffer
+	// Its output goes to a file, not a pipe: a program Wine starts for it
+	// may keep the output open after it has quit.
+	out, err := os.Create(filepath.Join(t.TempDir(), "window.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
 	win := w.Command(t.Context(), creds, desk)
-	win.Stdout, win.Stderr = &out, &out
+	win.Stdout, win.Stderr = out, out
 	if err := win.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +86,11 @@ func TestWindowUnderWine(t *testing.T) {
 		for st := status(); !cond(st); st = status() {
 			select {
 			case <-exited:
-				t.Fatalf("the window ended (%v) before %s\n%s", waitErr, what, out.String())
+				t.Fatalf("the window ended (%v) before %s\n%s", waitErr, what, logOf(out))
 			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("waited in vain for %s: %v\n%s", what, st, out.String())
+				t.Fatalf("waited in vain for %s: %v\n%s", what, st, logOf(out))
 			}
 		}
 	}
@@ -157,10 +149,10 @@ func TestWindowUnderWine(t *testing.T) {
 	select {
 	case <-exited:
 		if waitErr != nil {
-			t.Fatalf("the window did not quit cleanly: %v\n%s", waitErr, out.String())
+			t.Fatalf("the window did not quit cleanly: %v\n%s", waitErr, logOf(out))
 		}
 	case <-time.After(2 * time.Minute): // a hang guard
-		t.Fatalf("the window did not quit\n%s", out.String())
+		t.Fatalf("the window did not quit\n%s", logOf(out))
 	}
 	if dst := os.Getenv(screenshotsEnv); dst != "" {
 		b, err := os.ReadFile(shot)
