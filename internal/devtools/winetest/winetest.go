@@ -75,8 +75,10 @@ func StartDisplay(tb testing.TB, display string) *Wine {
 	w.env = append(hostEnv(),
 		"WINEPREFIX="+w.Prefix,
 		"WINEDEBUG=-all",
-		// No Mono or Gecko installer prompts while the prefix is made.
-		"WINEDLLOVERRIDES=mscoree,mshtml=",
+		// No Mono or Gecko installer prompts while the prefix is made, and
+		// no menu builder, which writes menus and file types into the
+		// host's home folder.
+		"WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d",
 		"WINEARCH=win64",
 	)
 	tb.Cleanup(func() {
