@@ -17,10 +17,6 @@ import (
 	"upshot/internal/devtools/winetest"
 )
 
-// msiWineEnv keeps Wine's menu builder from turning the Start-menu shortcut
-// into a .desktop file in the host's home folder (Windows has no such step).
-var msiWineEnv = []string{"WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d"}
-
 // TestMsiInstallUpgradeUninstallUnderWine builds the Windows installer with
 // scripts/package.sh, checks its tables, and installs, upgrades and
 // uninstalls it with msiexec in a fresh Wine prefix.
@@ -116,7 +112,7 @@ func TestMsiInstallUpgradeUninstallUnderWine(t *testing.T) {
 
 	// Install.
 	start = time.Now()
-	if _, errs, code := w.Run(t, msiWineEnv, "msiexec", "/i", winetest.Path(msi), "/qn"); code != 0 {
+	if _, errs, code := w.Run(t, nil, "msiexec", "/i", winetest.Path(msi), "/qn"); code != 0 {
 		t.Fatalf("msiexec /i: exit %d\n%s", code, errs)
 	}
 	t.Logf("msiexec /i took %s", time.Since(start).Round(time.Millisecond))
@@ -152,7 +148,7 @@ func TestMsiInstallUpgradeUninstallUnderWine(t *testing.T) {
 	if newerCode == "" || newerCode == productCode {
 		t.Fatalf("the newer MSI's ProductCode is %q, the first's %q: want a new one", newerCode, productCode)
 	}
-	if _, errs, code := w.Run(t, msiWineEnv, "msiexec", "/i", winetest.Path(newer.path), "/qn"); code != 0 {
+	if _, errs, code := w.Run(t, nil, "msiexec", "/i", winetest.Path(newer.path), "/qn"); code != 0 {
 		t.Fatalf("msiexec /i %s: exit %d\n%s", newer.version, code, errs)
 	}
 	if got := msiInstalled(t, w); len(got) != 1 || got[newerCode] != "Upshot" {
@@ -166,7 +162,7 @@ func TestMsiInstallUpgradeUninstallUnderWine(t *testing.T) {
 	// Installing the older one again is refused, and changes nothing.
 	// Windows' msiexec exits 1603 (ERROR_INSTALL_FAILURE); under Wine the
 	// same code reaches Linux cut to its low byte, 67.
-	_, _, code = w.Run(t, msiWineEnv, "msiexec", "/i", winetest.Path(msi), "/qn")
+	_, _, code = w.Run(t, nil, "msiexec", "/i", winetest.Path(msi), "/qn")
 	if code != 1603 && code != 1603&0xff {
 		t.Errorf("msiexec /i of the older %s over %s: exit %d, want 1603 (a newer version is installed)", version, newer.version, code)
 	}
@@ -177,7 +173,7 @@ func TestMsiInstallUpgradeUninstallUnderWine(t *testing.T) {
 	// Uninstall: the programs, the shortcut, the folders and the registry
 	// values go; so does the entry in the installed apps.
 	start = time.Now()
-	if _, errs, code := w.Run(t, msiWineEnv, "msiexec", "/x", winetest.Path(newer.path), "/qn"); code != 0 {
+	if _, errs, code := w.Run(t, nil, "msiexec", "/x", winetest.Path(newer.path), "/qn"); code != 0 {
 		t.Fatalf("msiexec /x: exit %d\n%s", code, errs)
 	}
 	t.Logf("msiexec /x took %s", time.Since(start).Round(time.Millisecond))

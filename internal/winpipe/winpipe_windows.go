@@ -116,8 +116,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 	if err := l.connect(h); err != nil {
 		l.mu.Lock()
 		l.accepting = false
-		if l.next == 0 { // closed meanwhile
+		if l.next == 0 { // closed meanwhile: this Accept releases what Close left
 			windows.CloseHandle(h)
+			windows.CloseHandle(l.closed)
 		}
 		l.mu.Unlock()
 		return nil, err
@@ -131,6 +132,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			windows.CloseHandle(next)
 		}
 		windows.CloseHandle(h)
+		windows.CloseHandle(l.closed)
 		return nil, net.ErrClosed
 	}
 	// Without a new instance the pipe ends with this client; the next
@@ -180,8 +182,11 @@ func (l *Listener) Close() error {
 	l.once.Do(func() {
 		_ = windows.SetEvent(l.closed)
 		l.mu.Lock()
-		if l.next != 0 && !l.accepting {
-			windows.CloseHandle(l.next)
+		if !l.accepting { // else the Accept under way closes both
+			if l.next != 0 {
+				windows.CloseHandle(l.next)
+			}
+			windows.CloseHandle(l.closed)
 		}
 		l.next = 0
 		l.mu.Unlock()
