@@ -1,7 +1,6 @@
 package autostart
 
 import (
-	"strings"
 	"testing"
 
 	"upshot/internal/devtools/winetest"
@@ -14,7 +13,5 @@ func TestUnderWine(t *testing.T) {
 		t.Skip("runs the Windows tests under Wine")
 	}
 	w := winetest.Start(t)
-	if out := w.RunTests(t, ".", nil); !strings.Contains(out, "--- PASS: TestRunKey") {
-		t.Fatalf("TestRunKey did not pass under Wine:\n%s", out)
-	}
+	winetest.Expect(t, w.RunTests(t, ".", nil), []string{"TestRunKey"}, nil)
 }

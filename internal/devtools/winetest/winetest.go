@@ -272,3 +272,20 @@ func (w *Wine) RunTests(tb testing.TB, dir string, env []string, args ...string)
 	}
 	return string(out)
 }
+
+// Expect fails tb unless the Windows tests' output out (from RunTests)
+// reports every test in pass as passed and every test in skip as skipped:
+// a gap of Wine's, said by the test's name.
+func Expect(tb testing.TB, out string, pass, skip []string) {
+	tb.Helper()
+	for _, name := range pass {
+		if !strings.Contains(out, "--- PASS: "+name+" ") {
+			tb.Errorf("%s did not pass under Wine:\n%s", name, out)
+		}
+	}
+	for _, name := range skip {
+		if !strings.Contains(out, "--- SKIP: "+name+" ") {
+			tb.Errorf("%s did not report Wine's gap:\n%s", name, out)
+		}
+	}
+}
