@@ -170,7 +170,7 @@ awk '/^Benchmark/ && NF % 2 == 0 {
   { k = $2 " " $3; if (k != prev) { flush(); prev = k; c = 0 } v[++c] = $4 }
   END { flush() }' >"$work/medians"
 
-ver() { "$@" 2>/dev/null | head -n 1 || echo unknown; }
+ver() { local v; v=$("$@" 2>/dev/null) || true; v=${v%%$'\n'*}; echo "${v:-unknown}"; }
 {
   echo "# Upshot benchmark results"
   echo

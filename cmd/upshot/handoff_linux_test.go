@@ -63,6 +63,10 @@ func TestUploadHandsOffToWatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || !st.Running || st.Role != "watch" || st.Uploaded != 2 || st.Watching != 1 {
 		t.Fatalf("status: exit %d, %q (%v), %s", code, out, err, errs)
 	}
+	code, out, errs, _ = runBin(t, nil, w.env, "status")
+	if first, _, _ := strings.Cut(out, "\n"); code != 0 || !strings.HasPrefix(first, "running: upshot watch (process ") || !strings.HasSuffix(first, "), watching 1 folder") {
+		t.Fatalf("status: exit %d, %q, %s", code, out, errs)
+	}
 
 	// A file that cannot be read: exit 1, its name and the reason, and
 	// the good one still uploaded.

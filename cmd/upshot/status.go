@@ -48,7 +48,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		what = st.Role
 	}
 	fmt.Fprintf(stdout, "running: %s (process %d)", what, st.PID)
-	if st.Watching > 0 {
+	switch {
+	case st.Watching == 1:
+		fmt.Fprint(stdout, ", watching 1 folder")
+	case st.Watching > 1:
 		fmt.Fprintf(stdout, ", watching %d folders", st.Watching)
 	}
 	fmt.Fprintf(stdout, "\nuploaded since it started: %d\nqueue: %d waiting, %d uploading, %d failed (retried later), %d need you\n",
