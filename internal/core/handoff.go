@@ -19,8 +19,9 @@ import (
 // The hand-off point: the process that owns a data folder's queue listens
 // on a local socket in that folder (a named pipe on Windows), so that
 // another "upshot upload" hands it files instead of touching its live
-// jobs, and a second "upshot" raises its window. One request per connection, as JSON lines: the
-// request, then the replies, the last one with Done set.
+// jobs, and a second "upshot" raises its window. One request per
+// connection, as JSON lines: the request, then the replies, the last one
+// with Done set.
 
 // ErrNotRunning means no process owns the queue (nobody listens).
 var ErrNotRunning = errors.New("no Upshot is running the queue")

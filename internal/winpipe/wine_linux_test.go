@@ -13,6 +13,6 @@ func TestUnderWine(t *testing.T) {
 	}
 	w := winetest.Start(t)
 	winetest.Expect(t, w.RunTests(t, ".", nil),
-		[]string{"TestExchange", "TestCloseEndsAccept", "TestCloseEndsRead"},
+		[]string{"TestExchange", "TestCloseEndsAccept", "TestCloseEndsRead", "TestClientGivesUp"},
 		[]string{"TestNameTakenNotUnderWine"})
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -113,7 +112,11 @@ func (l *Listener) Accept() (net.Conn, error) {
 	if h == 0 {
 		return nil, net.ErrClosed
 	}
-	if err := l.connect(h); err != nil {
+	err := l.connect(h)
+	for errors.Is(err, errGaveUp) {
+		err = l.connect(h)
+	}
+	if err != nil {
 		l.mu.Lock()
 		l.accepting = false
 		if l.next == 0 { // closed meanwhile: this Accept releases what Close left
@@ -153,6 +156,11 @@ func (l *Listener) connect(h windows.Handle) error {
 	switch {
 	case err == nil, errors.Is(err, windows.ERROR_PIPE_CONNECTED):
 		return nil
+	case errors.Is(err, windows.ERROR_NO_DATA):
+		// A client opened the instance and closed it again before this
+		// Accept: the instance waits again, for the next client.
+		_ = windows.DisconnectNamedPipe(h)
+		return errGaveUp
 	case !errors.Is(err, windows.ERROR_IO_PENDING):
 		return l.failed(h, err)
 	}
@@ -169,8 +177,12 @@ func (l *Listener) connect(h windows.Handle) error {
 	return nil
 }
 
-// failed handles an instance a client could not connect to (it gave up at
-// once): the instance is recycled for the next client.
+// errGaveUp is connect's word for a client that left before it was
+// accepted: Accept waits for the next one.
+var errGaveUp = errors.New("the client closed the pipe before it was accepted")
+
+// failed handles an instance no client could connect to: the instance is
+// made to wait again, and Accept returns the error.
 func (l *Listener) failed(h windows.Handle, err error) error {
 	_ = windows.DisconnectNamedPipe(h)
 	return &net.OpError{Op: "accept", Net: "pipe", Addr: Addr(l.name), Err: err}
@@ -216,11 +228,20 @@ func Dial(ctx context.Context, name string) (net.Conn, error) {
 			return nil, &os.PathError{Op: "open", Path: name, Err: err}
 		}
 		// Every instance is taken for a moment: the server makes a new
-		// one as soon as it accepts.
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		// one as soon as it accepts. Wait for it, in short spells so that
+		// ctx is seen.
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
+		_, _, _ = waitNamedPipe.Call(uintptr(unsafe.Pointer(p)), waitSpell)
 	}
 }
+
+// waitNamedPipe (kernel32's WaitNamedPipeW, which x/sys/windows lacks)
+// returns once an instance of the pipe is free to open, or after the
+// given milliseconds, or at once when there is no such pipe.
+var waitNamedPipe = windows.NewLazySystemDLL("kernel32.dll").NewProc("WaitNamedPipeW")
+
+// waitSpell is how long, in milliseconds, Dial waits for a free instance
+// before it looks at its context again.
+const waitSpell = 100

@@ -157,3 +157,44 @@ func TestCloseEndsRead(t *testing.T) {
 		t.Fatal("Close did not end the read")
 	}
 }
+
+// TestClientGivesUp: a client that opens the pipe and closes it again
+// before the server accepts does not end Accept, and a client that finds
+// every instance taken waits for one: the next client is served.
+func TestClientGivesUp(t *testing.T) {
+	name := testName(t)
+	ln, err := Listen(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	gone, err := Dial(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.Close()
+	sent := make(chan error, 1)
+	go func() {
+		c, err := Dial(t.Context(), name)
+		if err != nil {
+			sent <- err
+			return
+		}
+		defer c.Close()
+		_, err = fmt.Fprintf(c, "second\n")
+		sent <- err
+		_, _ = io.Copy(io.Discard, c) // until the server hangs up
+	}()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("Accept after a client gave up: %v", err)
+	}
+	defer c.Close()
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || line != "second\n" {
+		t.Fatalf("read %q, %v; want the second client's line", line, err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("the second client: %v", err)
+	}
+}
