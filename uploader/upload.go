@@ -12,13 +12,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"upshot/internal/winname"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/gabriel-vasile/mimetype"
+
+	"upshot/internal/winname"
 )
 
 // objectStore lists the S3 calls the uploader makes; *s3.Client has them.
@@ -236,9 +237,8 @@ func (p *Prepared) Close() error {
 // StripMetadata, a JPEG, PNG or WebP is first copied without its metadata
 // to a temporary file, and that copy is what gets hashed and sent.
 func (u *Uploader) Prepare(ctx context.Context, req Request) (*Prepared, error) {
-	// Before anything opens it: on Windows such a name opens a device.
-	if problem := winname.Check(req.Path); problem != "" {
-		return nil, &Error{Kind: ErrFile, Err: errors.New(problem), What: req.Path + ": " + problem, Advice: "rename the file, then upload it again"}
+	if err := CheckName(req.Path); err != nil {
+		return nil, err
 	}
 	var orig origInfo
 	var cleanup func()
@@ -304,6 +304,17 @@ func (u *Uploader) CheckLink(ctx context.Context, url string, size int64, sha1he
 		return ""
 	}
 	return u.VerifyLink(ctx, url, size, sha1hex)
+}
+
+// CheckName refuses, before anything opens it, a file this system cannot
+// open as a file because of its name: on Windows a name kept for a device
+// (CON, AUX, COM1…), whose opening opens the device, or one ending in a
+// dot or a space. It returns an *Error of kind [ErrFile], or nil.
+func CheckName(path string) error {
+	if problem := winname.Check(path); problem != "" {
+		return &Error{Kind: ErrFile, Err: errors.New(problem), What: path + ": " + problem, Advice: "rename the file, then upload it again"}
+	}
+	return nil
 }
 
 // busyErr explains a file another program holds locked.

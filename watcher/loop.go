@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-	"upshot/internal/winname"
 
 	"github.com/fsnotify/fsnotify"
+
+	"upshot/internal/winname"
 )
 
 // run is the state of one Run. Three kinds of goroutine share it:

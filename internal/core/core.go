@@ -367,9 +367,8 @@ func (c *Core) Collect(ctx context.Context, paths []string) ([]string, error) {
 	var files []string
 	var errs []error
 	for _, p := range paths {
-		if problem := winname.Check(p); problem != "" {
-			// Not even a stat: it would open a device.
-			errs = append(errs, fmt.Errorf("%s: %s: rename the file, then upload it again", p, problem))
+		if err := uploader.CheckName(p); err != nil {
+			errs = append(errs, err) // not even a stat: it would open a device
 			continue
 		}
 		fi, err := os.Stat(p)

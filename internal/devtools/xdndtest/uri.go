@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"upshot/uploader"
 )
 
 // absolute returns files as absolute paths, in order.
@@ -44,26 +46,12 @@ func plainText(paths []string) []byte {
 
 // fileURI is the file:// URI of an absolute path: every byte of the path
 // but the unreserved characters of RFC 3986 and "/" is percent-encoded
-// (UTF-8 bytes too), as file managers write them.
+// (UTF-8 bytes too), as file managers write them, and as
+// [uploader.EscapeKey] encodes a key.
 func fileURI(path string) string {
-	const hex = "0123456789ABCDEF"
 	path = filepath.ToSlash(path)
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path // a Windows path such as C:/x becomes /C:/x
 	}
-	var b strings.Builder
-	b.WriteString("file://")
-	for i := 0; i < len(path); i++ {
-		c := path[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == '~', c == '/':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
+	return "file://" + uploader.EscapeKey(path)
 }

@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"slices"
 
 	"github.com/jezek/xgb"
@@ -24,6 +26,12 @@ import (
 
 // Version is the XDND protocol version this package speaks.
 const Version = 5
+
+func init() {
+	// xgb logs to stderr that Xvfb has no ~/.Xauthority, and that the
+	// connection broke when a test's Xvfb stops: noise in a test's output.
+	xgb.Logger = log.New(io.Discard, "", 0)
+}
 
 // ErrNotAware is returned (wrapped) by [Drop] when neither the target
 // window nor a window above or inside it has the XdndAware property: the
