@@ -136,3 +136,13 @@ func flagExit(err error) int {
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
+
+// aboutFile is err on one line, led by the file's name unless the message
+// names the file already.
+func aboutFile(file string, err error) string {
+	msg := oneLine(err)
+	if !strings.Contains(msg, file) {
+		msg = file + ": " + msg
+	}
+	return msg
+}

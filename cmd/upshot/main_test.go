@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	pngenc "image/png"
@@ -291,6 +292,22 @@ func TestParseInterleaved(t *testing.T) {
 	pos, err := parseInterleaved(fs, []string{"a", "--json", "b", "--format", "md", "--", "--c"})
 	if err != nil || !*j || *f != "md" || strings.Join(pos, ",") != "a,b,--c" {
 		t.Fatalf("pos %q json %v format %q err %v", pos, *j, *f, err)
+	}
+}
+
+// TestAboutFile: a failure is led by its file's name once, whether or not
+// the error names the file itself, and takes one line.
+func TestAboutFile(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New(`C:\shots\held.png: another program has the file open and locked`), `C:\shots\held.png: another program has the file open and locked`},
+		{errors.New("the server did not answer\ntry again"), `C:\shots\held.png: the server did not answer; try again`},
+	} {
+		if got := aboutFile(`C:\shots\held.png`, c.err); got != c.want {
+			t.Errorf("aboutFile(%q) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }
 

@@ -184,11 +184,7 @@ func (p *batchPrinter) print(r core.Result) {
 			p.code = exitUsage
 		}
 	default:
-		msg := oneLine(r.Err)
-		if !strings.Contains(msg, r.File) {
-			msg = r.File + ": " + msg
-		}
-		fmt.Fprintf(p.stderr, "upshot: %s\n", msg)
+		fmt.Fprintf(p.stderr, "upshot: %s\n", aboutFile(r.File, r.Err))
 		p.code = max(p.code, exitFailed)
 	}
 }

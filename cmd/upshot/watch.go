@@ -230,7 +230,7 @@ func (p *printer) event(ev core.Event) {
 		}
 	case core.Failed:
 		p.mu.Lock()
-		fmt.Fprintf(p.errw, "upshot: %s: %s; retrying at %s\n", ev.Job.Path, oneLine(ev.Err), ev.RetryAt.Format("15:04:05"))
+		fmt.Fprintf(p.errw, "upshot: %s; retrying at %s\n", aboutFile(ev.Job.Path, ev.Err), ev.RetryAt.Format("15:04:05"))
 		p.mu.Unlock()
 	case core.Rejected, core.StoreFailed:
 		p.warn(ev.Err)

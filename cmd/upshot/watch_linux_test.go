@@ -58,6 +58,13 @@ func (w *watchEnv) start(t *testing.T, args ...string) *watcherProc {
 	t.Helper()
 	cmd := exec.Command(upshotBin, append([]string{"watch", "--config", w.config, "--json", "--no-clipboard"}, args...)...)
 	cmd.Env = append(os.Environ(), w.env...)
+	return startWatch(t, cmd)
+}
+
+// startWatch starts cmd, an "upshot watch --json" (or upshot.exe's under
+// Wine), and returns once it says it is watching, or has ended.
+func startWatch(t *testing.T, cmd *exec.Cmd) *watcherProc {
+	t.Helper()
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

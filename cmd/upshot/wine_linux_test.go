@@ -312,51 +312,26 @@ func TestWindowsWatchUnderWine(t *testing.T) {
 	if err := os.Mkdir(watched, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := s.w.Command(t.Context(), s.winCreds, s.exe, "watch", "--json", "--no-clipboard", winetest.Path(watched))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errs lockedBuffer
-	cmd.Stderr = &errs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 16)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	// Watching begins once it says so on stderr.
-	waitFor(t, "the watch to start", func() bool { return strings.Contains(errs.String(), "watching") }, &errs)
-	next := func(what string) map[string]any {
+	p := startWatch(t, s.w.Command(t.Context(), s.winCreds, s.exe, "watch", "--json", "--no-clipboard", winetest.Path(watched)))
+	next := func(what string) watchLine {
 		t.Helper()
 		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("upshot.exe watch ended before %s\n%s", what, errs.String())
-			}
-			var m map[string]any
-			if err := json.Unmarshal([]byte(l), &m); err != nil {
-				t.Fatalf("%s: %q: %v", what, l, err)
-			}
-			return m
+		case l := <-p.lines:
+			return l
+		case <-p.done:
+			t.Fatalf("upshot.exe watch ended before %s", what)
 		case <-time.After(3 * time.Minute): // a hang guard
-			t.Fatalf("no upload for %s\n%s", what, errs.String())
+			t.Fatalf("no upload for %s", what)
 		}
-		return nil
+		return watchLine{}
 	}
 
 	copied := filepath.Join(watched, "copied.png")
 	if err := os.WriteFile(copied, bytes.Repeat([]byte("c"), 5000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if m := next("a file copied in"); m["key"] != "shots/copied.png" || m["size"] != 5000.0 {
-		t.Fatalf("copied in: %v", m)
+	if l := next("a file copied in"); l.Key != "shots/copied.png" || l.Size != 5000 {
+		t.Fatalf("copied in: %+v", l)
 	}
 
 	aside := filepath.Join(t.TempDir(), "renamed.png")
@@ -364,42 +339,52 @@ func TestWindowsWatchUnderWine(t *testing.T) {
 	if err := os.Rename(aside, filepath.Join(watched, "renamed.png")); err != nil {
 		t.Fatal(err)
 	}
-	if m := next("a file renamed in"); m["key"] != "shots/renamed.png" || m["size"] != 7000.0 {
-		t.Fatalf("renamed in: %v", m)
+	if l := next("a file renamed in"); l.Key != "shots/renamed.png" || l.Size != 7000 {
+		t.Fatalf("renamed in: %+v", l)
 	}
 
 	// A writer holds the file locked (share mode 0) with half its bytes
 	// written, as Windows programs often do while saving.
+	var heldErrs lockedBuffer
 	held := s.w.Command(t.Context(), nil, s.tool, "hold", winetest.Path(filepath.Join(watched, "held.png")), "20000")
 	in, _ := held.StdinPipe()
 	heldOut, _ := held.StdoutPipe()
-	held.Stderr = &errs
+	held.Stderr = &heldErrs
 	if err := held.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = held.Process.Kill(); _ = held.Wait() })
 	said := bufio.NewReader(heldOut)
 	if l, err := said.ReadString('\n'); err != nil || strings.TrimSpace(l) != "held" {
-		t.Fatalf("wintool hold: %q %v\n%s", l, err, errs.String())
+		t.Fatalf("wintool hold: %q %v\n%s", l, err, heldErrs.String())
 	}
-	// The watch waits for a quiet spell before it takes a file that
-	// nothing closed: let several pass while the file stays locked, then
-	// show that a later file still goes, and the locked one has not.
-	time.Sleep(4 * time.Second) // time for the quiet rule itself to pass, not a hand-shake
-	later := filepath.Join(watched, "later.png")
-	os.WriteFile(later, bytes.Repeat([]byte("l"), 3000), 0o644)
-	if m := next("a file copied in while another is locked"); m["key"] != "shots/later.png" {
-		t.Fatalf("while held.png is locked, the watch uploaded %v", m)
+	// The watch takes a file that nothing closed after a quiet spell, and
+	// the locked file's spell began first. Each later file is written once
+	// the one before it is uploaded, so its own spell ends after the
+	// locked file's next look: two uploads, two looks at the locked file,
+	// which is neither uploaded (the next upload would be it) nor reported.
+	for i, name := range []string{"later-1.png", "later-2.png"} {
+		os.WriteFile(filepath.Join(watched, name), bytes.Repeat([]byte{'1' + byte(i)}, 3000), 0o644)
+		if l := next("a file copied in while another is locked"); l.Key != "shots/"+name {
+			t.Fatalf("while held.png is locked, the watch uploaded %+v, want %s", l, name)
+		}
 	}
-	if strings.Contains(errs.String(), "held.png") {
-		t.Fatalf("the watch tried the locked file:\n%s", errs.String())
+	for drained := false; !drained; {
+		select {
+		case l := <-p.errs:
+			if strings.Contains(l, "held.png") {
+				t.Fatalf("the watch tried the locked file: %s", l)
+			}
+		default:
+			drained = true
+		}
 	}
 	io.WriteString(in, "go on\n")
 	if l, err := said.ReadString('\n'); err != nil || strings.TrimSpace(l) != "closed" {
-		t.Fatalf("wintool hold: %q %v", l, err)
+		t.Fatalf("wintool hold: %q %v\n%s", l, err, heldErrs.String())
 	}
-	if m := next("the file once its writer closed it"); m["key"] != "shots/held.png" || m["size"] != 20000.0 {
-		t.Fatalf("after the writer closed it: %v", m)
+	if l := next("the file once its writer closed it"); l.Key != "shots/held.png" || l.Size != 20000 {
+		t.Fatalf("after the writer closed it: %+v", l)
 	}
 }
 
@@ -419,16 +404,4 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool, errs *lockedBuffer) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute) // a hang guard
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited in vain for %s\n%s", what, errs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
