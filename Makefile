@@ -65,7 +65,8 @@ lint: deps-test
 # files, and each target compiles every dependency once more (the cold run's
 # biggest cost after the race build). The Windows window program needs cgo,
 # through mingw-w64. Every Windows build (here, the Windows suite's, and
-# scripts/package.sh's) uses -trimpath, and the window's -tags release, so
+# scripts/package.sh's) uses -trimpath, and the window's -tags release and
+# the C flags fyne package --release gives it (CGO_CFLAGS="-O3 -pipe"), so
 # that one cold build serves them all from the cache.
 crossbuild:
 	@scripts/deps.sh package >/dev/null
@@ -74,7 +75,7 @@ crossbuild:
 	  CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} $(GO) build -trimpath -o /dev/null $(CORE) || exit 1; \
 	done
 	@echo "== cross-build of the Windows window program (cgo, x86_64-w64-mingw32-gcc)"
-	@CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) build -trimpath -tags release -o /dev/null ./cmd/upshot-desktop
+	@CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CGO_CFLAGS="-O3 -pipe" GOOS=windows GOARCH=amd64 $(GO) build -trimpath -tags release -o /dev/null ./cmd/upshot-desktop
 
 test: lint crossbuild
 	@echo "== go test -race"

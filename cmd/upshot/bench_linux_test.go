@@ -132,19 +132,7 @@ func timed(b *testing.B, env []string, srvPID int, args ...string) sample {
 	r := sample{wall: time.Since(out.start), link: out.first, lines: out.lines, srvCPU: procCPU(srvPID) - srv0, server: srvPID != 0}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage) // GNU time's own CPU included
 	r.cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
-	raw, err := os.ReadFile(rssFile)
-	if err != nil {
-		b.Fatalf("read GNU time's report: %v", err)
-	}
-	fields := strings.Fields(string(raw)) // the last one is %M, in KiB
-	if len(fields) == 0 {
-		b.Fatalf("GNU time wrote %q", raw)
-	}
-	kib, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-	if err != nil {
-		b.Fatalf("GNU time wrote %q: %v", raw, err)
-	}
-	r.rssMB = kib * 1024 / 1e6
+	r.rssMB = peakRSS(b, rssFile)
 	return r
 }
 
@@ -719,4 +707,23 @@ func TestPNGLikeIsACleanPNG(t *testing.T) {
 			t.Fatalf("pngLike(%d): %d bytes, detected %q, strip: %v, %+v", size, len(data), metastrip.Detect(data[:16]), err, res)
 		}
 	}
+}
+
+// peakRSS reads the peak RSS, in MB, from the report GNU time wrote to
+// file with -f %M (in KiB, its last field).
+func peakRSS(b *testing.B, file string) float64 {
+	b.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatalf("read GNU time's report: %v", err)
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		b.Fatalf("GNU time wrote %q", raw)
+	}
+	kib, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+	if err != nil {
+		b.Fatalf("GNU time wrote %q: %v", raw, err)
+	}
+	return kib * 1024 / 1e6
 }

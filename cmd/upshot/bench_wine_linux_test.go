@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,18 +125,6 @@ func timedWine(b *testing.B, wine *exec.Cmd) sample {
 		b.Fatalf("wine %s: %v\n%s", strings.Join(wine.Args[1:], " "), err, stderr.Bytes())
 	}
 	r := sample{wall: time.Since(out.start), link: out.first, lines: out.lines}
-	raw, err := os.ReadFile(rssFile)
-	if err != nil {
-		b.Fatalf("read GNU time's report: %v", err)
-	}
-	fields := strings.Fields(string(raw)) // the last one is %M, in KiB
-	if len(fields) == 0 {
-		b.Fatalf("GNU time wrote %q", raw)
-	}
-	kib, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-	if err != nil {
-		b.Fatalf("GNU time wrote %q: %v", raw, err)
-	}
-	r.rssMB = kib * 1024 / 1e6
+	r.rssMB = peakRSS(b, rssFile)
 	return r
 }

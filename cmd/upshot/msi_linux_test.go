@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"upshot/internal/devtools/winetest"
 )
@@ -193,25 +194,14 @@ func TestMsiInstallUpgradeUninstallUnderWine(t *testing.T) {
 // fyneAppVersion is Details.Version in FyneApp.toml.
 func fyneAppVersion(t *testing.T, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
+	var meta struct{ Details struct{ Version string } }
+	if _, err := toml.DecodeFile(path, &meta); err != nil {
 		t.Fatal(err)
 	}
-	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			section = line
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if ok && section == "[Details]" && strings.TrimSpace(key) == "Version" {
-			return strings.Trim(strings.TrimSpace(value), `"`)
-		}
+	if meta.Details.Version == "" {
+		t.Fatalf("%s has no Details.Version", path)
 	}
-	t.Fatalf("%s has no Details.Version", path)
-	return ""
+	return meta.Details.Version
 }
 
 // msiRun runs msiinfo and returns its output.

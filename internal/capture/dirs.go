@@ -63,19 +63,11 @@ func unquoteUserDir(v string) string {
 	return b.String()
 }
 
-// homePictures is the Pictures folder in home, or in temp when home is ""
-// (unknown): macOS's picturesDir.
-func homePictures(home, temp string) string {
+// homeFolder is the folder name under home, or under temp when home is
+// "" (unknown): macOS's Pictures and Desktop.
+func homeFolder(home, temp, name string) string {
 	if home == "" {
 		home = temp
 	}
-	return filepath.Join(home, "Pictures")
-}
-
-// homeDesktop is macOS's screenshot folder under home (temp without one).
-func homeDesktop(home, temp string) string {
-	if home == "" {
-		home = temp
-	}
-	return filepath.Join(home, "Desktop")
+	return filepath.Join(home, name)
 }

@@ -31,24 +31,18 @@ func TestParseUserDirs(t *testing.T) {
 	}
 }
 
-// macOS: captures go to ~/Pictures/Upshot; without HOME, under the
-// temporary folder.
-func TestHomePictures(t *testing.T) {
-	if got := homePictures("/Users/ann", "/var/folders/xy/T"); got != "/Users/ann/Pictures" {
-		t.Errorf("homePictures = %q, want /Users/ann/Pictures", got)
-	}
-	if got := homePictures("", "/var/folders/xy/T"); got != "/var/folders/xy/T/Pictures" {
-		t.Errorf("homePictures without a home = %q, want /var/folders/xy/T/Pictures", got)
-	}
-}
-
-// TestHomeDesktop: macOS's screenshots go to the Desktop.
-func TestHomeDesktop(t *testing.T) {
-	if got := homeDesktop("/Users/ann", "/var/folders/xy/T"); got != "/Users/ann/Desktop" {
-		t.Errorf("homeDesktop = %q, want /Users/ann/Desktop", got)
-	}
-	if got := homeDesktop("", "/var/folders/xy/T"); got != "/var/folders/xy/T/Desktop" {
-		t.Errorf("homeDesktop without a home = %q", got)
+// macOS: captures go to ~/Pictures/Upshot and its own screenshots to the
+// Desktop; without HOME, under the temporary folder.
+func TestHomeFolder(t *testing.T) {
+	for _, c := range []struct{ home, name, want string }{
+		{"/Users/ann", "Pictures", "/Users/ann/Pictures"},
+		{"", "Pictures", "/var/folders/xy/T/Pictures"},
+		{"/Users/ann", "Desktop", "/Users/ann/Desktop"},
+		{"", "Desktop", "/var/folders/xy/T/Desktop"},
+	} {
+		if got := homeFolder(c.home, "/var/folders/xy/T", c.name); got != c.want {
+			t.Errorf("homeFolder(%q, %q) = %q, want %q", c.home, c.name, got, c.want)
+		}
 	}
 }
 

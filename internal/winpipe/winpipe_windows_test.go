@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -94,6 +95,11 @@ func TestCloseEndsAccept(t *testing.T) {
 		_, err := ln.Accept()
 		done <- err
 	}()
+	// Close once the Accept is under way, not before it: nothing says
+	// when it blocks, so wait for it to say it waits.
+	for !accepting(ln) {
+		runtime.Gosched()
+	}
 	ln.Close()
 	select {
 	case err := <-done:
@@ -103,6 +109,13 @@ func TestCloseEndsAccept(t *testing.T) {
 	case <-time.After(time.Minute): // a hang guard
 		t.Fatal("Accept did not return after Close")
 	}
+}
+
+// accepting reports whether an Accept waits on l.
+func accepting(l *Listener) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.accepting
 }
 
 // TestNameTakenNotUnderWine: a second listener on a live name fails.
@@ -123,7 +136,9 @@ func TestNameTakenNotUnderWine(t *testing.T) {
 	}
 }
 
-// TestCloseEndsRead: closing a connection ends a read under way on it.
+// TestCloseEndsRead: closing a connection ends a read on it, whether the
+// read has begun waiting (Go's poller) or not: a handle not opened for
+// overlapped I/O would leave such a read blocked.
 func TestCloseEndsRead(t *testing.T) {
 	name := testName(t)
 	ln, err := Listen(name)

@@ -223,11 +223,22 @@ func shim(tb testing.TB) []byte {
 	return shimOnce.dll
 }
 
+// ReleaseCFLAGS are the C flags that fyne package --release (fyne.io/tools
+// v1.7.4) builds the window's cgo packages with for Windows, as
+// scripts/package.sh runs it.
+const ReleaseCFLAGS = "-O3 -pipe"
+
+// goEnv is the environment of a Go build for windows/amd64, without cgo.
+func goEnv() []string {
+	return append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+}
+
 // Build cross-builds the main package pkg (an import path such as
 // "upshot/cmd/upshot") for windows/amd64 into the test's temporary folder
 // and returns the .exe's host path. cgo builds use mingw-w64 and are
-// release builds, as shipped. All are built with -trimpath, as make
-// crossbuild and scripts/package.sh build, so they come from the cache.
+// release builds, as shipped. All are built with -trimpath, and cgo ones
+// with ReleaseCFLAGS, as make crossbuild and scripts/package.sh build, so
+// they come from the cache.
 func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), filepath.Base(pkg)+".exe")
@@ -239,9 +250,9 @@ func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 		args = append(args, "-ldflags", strings.Join(ldflags, " "))
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
-	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	cmd.Env = goEnv()
 	if cgo {
-		cmd.Env = append(cmd.Env, "CGO_ENABLED=1", "CC="+CC)
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=1", "CC="+CC, "CGO_CFLAGS="+ReleaseCFLAGS)
 	}
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build %s for windows/amd64: %v\n%s", pkg, err, msg)
@@ -258,7 +269,7 @@ func (w *Wine) RunTests(tb testing.TB, dir string, env []string, args ...string)
 	exe := filepath.Join(tb.TempDir(), "windows.test.exe")
 	build := exec.Command("go", "test", "-c", "-o", exe, ".")
 	build.Dir = dir
-	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	build.Env = goEnv()
 	if msg, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("go test -c for windows/amd64 in %s: %v\n%s", dir, err, msg)
 	}
