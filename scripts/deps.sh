@@ -13,12 +13,13 @@ WORKERD_VERSION=1.20261117.1
 
 BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 TEST_PKGS=(openssl curl xvfb xclip xdotool dbus-x11 imagemagick libimage-exiftool-perl webp gnome-keyring libsecret-tools chromium)
-# Windows: the window program's cgo cross-build, Wine to run the Windows
-# suite, and wixl (Debian ships it apart from msitools) for the MSI. Wine
-# is pinned: the suite names what this version does differently from
-# Windows.
+# Windows: the window program's cgo cross-build and wixl (Debian ships it
+# apart from msitools) for the MSI; and Wine to run the Windows suite.
+# Wine is pinned (Debian 12's): the suite names what this version does
+# differently from Windows.
+PACKAGE_WINDOWS_PKGS=(gcc-mingw-w64-x86-64 msitools wixl)
 WINE_VERSION=8.0~repack-4
-WINDOWS_PKGS=(gcc-mingw-w64-x86-64 "wine=$WINE_VERSION" "wine64=$WINE_VERSION" msitools wixl)
+WINDOWS_PKGS=("${PACKAGE_WINDOWS_PKGS[@]}" "wine=$WINE_VERSION" "wine64=$WINE_VERSION")
 
 gobin() { local b; b=$(go env GOBIN); [ -n "$b" ] || b="$(go env GOPATH)/bin"; echo "$b"; }
 
@@ -41,7 +42,13 @@ apt_install() {
   if [ ! -f /tmp/.upshot-apt-updated ]; then
     $sudo apt-get update -qq && touch /tmp/.upshot-apt-updated
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    log "apt-get could not install ${missing[*]} (its reason is above)"
+    if [[ "${missing[*]}" == *=* ]]; then
+      log "NAME=VERSION packages are pinned to Debian 12's versions; where apt offers another, install the pinned one by hand (apt-get install --allow-downgrades NAME=VERSION), or change the pin in scripts/deps.sh"
+    fi
+    return 1
+  fi
 }
 
 # go_tool NAME MODULE_PATH@VERSION: installs a Go command unless the pinned version is there.
@@ -97,7 +104,7 @@ for what in "${@:-build}"; do
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
            go_tool rclone "github.com/rclone/rclone@$RCLONE_VERSION"
            workerd_install ;;
-    package) apt_install "${BUILD_PKGS[@]}" gcc-mingw-w64-x86-64 msitools wixl imagemagick ;;
+    package) apt_install "${BUILD_PKGS[@]}" "${PACKAGE_WINDOWS_PKGS[@]}" imagemagick ;;
     run)   apt_install "${BUILD_PKGS[@]}" xclip curl
            go_tool versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
     *) echo "deps: unknown group $what (want build, test, bench, package or run)" >&2; exit 2 ;;

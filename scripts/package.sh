@@ -72,6 +72,15 @@ for v in name id version build; do
   [ -n "${!v}" ] || { echo "package: FyneApp.toml has no Details.${v^}" >&2; exit 1; }
 done
 [ -f "$icon" ] || { echo "package: icon $icon is missing" >&2; exit 1; }
+# An MSI's ProductVersion is numbers only, and MajorUpgrade compares the
+# first three: checked before anything is built.
+case " $targets " in
+  *" windows "*)
+    [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || {
+      echo "package: Details.Version $version in FyneApp.toml is not MAJOR.MINOR.PATCH (numbers only), which the MSI needs" >&2
+      exit 1
+    } ;;
+esac
 
 case " $targets " in
   *" windows "*) scripts/deps.sh package >/dev/null ;;
@@ -139,12 +148,6 @@ package_linux() {
 package_windows() {
   local dir=$work/windows dest listing f
   mkdir -p "$dir"
-  # An MSI's ProductVersion is numbers only, and MajorUpgrade compares the
-  # first three.
-  [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || {
-    echo "package: Details.Version $version in FyneApp.toml is not MAJOR.MINOR.PATCH (numbers only), which the MSI needs" >&2
-    exit 1
-  }
   echo "package: building $name $version ($id) for windows/amd64" >&2
   convert "$icon" -define icon:auto-resize=256,64,48,32,16 "$dir/upshot.ico"
 

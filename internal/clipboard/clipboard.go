@@ -190,18 +190,18 @@ func choose() backend {
 		if libAvailable {
 			return chooseLib("macos")
 		}
-		return choosePasteboard(exec.LookPath)
+		return choosePasteboard()
 	case "android", "ios", "js", "wasip1", "plan9":
 		return unavailable{fmt.Errorf("%w: no clipboard support on %s", ErrUnavailable, runtime.GOOS)}
 	}
 	return chooseUnix()
 }
 
-// choosePasteboard uses macOS's pbcopy and pbpaste, found by lookPath,
-// where golang.design is not built in.
-func choosePasteboard(lookPath func(file string) (string, error)) backend {
-	copyPath, err1 := lookPath("pbcopy")
-	pastePath, err2 := lookPath("pbpaste")
+// choosePasteboard uses macOS's pbcopy and pbpaste, found on PATH, where
+// golang.design is not built in.
+func choosePasteboard() backend {
+	copyPath, err1 := exec.LookPath("pbcopy")
+	pastePath, err2 := exec.LookPath("pbpaste")
 	if err1 != nil || err2 != nil {
 		return unavailable{fmt.Errorf("%w: pbcopy/pbpaste not found in PATH (they ship with macOS; or build Upshot with cgo)", ErrUnavailable)}
 	}

@@ -39,7 +39,7 @@ func fakePasteboard(t *testing.T, withPaste bool) (lang string) {
 func TestPasteboardTools(t *testing.T) {
 	t.Setenv("LANG", "C")
 	langFile := fakePasteboard(t, true)
-	b := choosePasteboard(exec.LookPath)
+	b := choosePasteboard()
 	if b.name() != "pbcopy" {
 		t.Fatalf("backend %q, want pbcopy", b.name())
 	}
@@ -63,7 +63,7 @@ func TestPasteboardTools(t *testing.T) {
 
 func TestPasteboardToolsMissing(t *testing.T) {
 	fakePasteboard(t, false) // pbcopy alone
-	b := choosePasteboard(exec.LookPath)
+	b := choosePasteboard()
 	err := b.writeText(t.Context(), "x", false)
 	if b.name() != "none" || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "pbcopy/pbpaste not found") {
 		t.Fatalf("backend %q, writeText: %v; want none, ErrUnavailable naming pbcopy/pbpaste", b.name(), err)

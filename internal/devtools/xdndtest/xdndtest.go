@@ -169,11 +169,8 @@ func (d *drag) run(ctx context.Context) error {
 	}
 
 	enter := []uint32{uint32(d.src), d.version << 24, 0, 0, 0}
-	for i, name := range offered[:min(3, len(offered))] {
+	for i, name := range offered { // three, which XdndEnter carries itself
 		enter[2+i] = uint32(d.atom[name])
-	}
-	if len(offered) > 3 {
-		enter[1] |= 1 // the types are in XdndTypeList
 	}
 	if err := d.send("XdndEnter", enter); err != nil {
 		return err
