@@ -223,10 +223,10 @@ func shim(tb testing.TB) []byte {
 	return shimOnce.dll
 }
 
-// ReleaseCFLAGS are the C flags that fyne package --release (fyne.io/tools
+// releaseCFLAGS are the C flags that fyne package --release (fyne.io/tools
 // v1.7.4) builds the window's cgo packages with for Windows, as
 // scripts/package.sh runs it.
-const ReleaseCFLAGS = "-O3 -pipe"
+const releaseCFLAGS = "-O3 -pipe"
 
 // goEnv is the environment of a Go build for windows/amd64, without cgo.
 func goEnv() []string {
@@ -237,7 +237,7 @@ func goEnv() []string {
 // "upshot/cmd/upshot") for windows/amd64 into the test's temporary folder
 // and returns the .exe's host path. cgo builds use mingw-w64 and are
 // release builds, as shipped. All are built with -trimpath, and cgo ones
-// with ReleaseCFLAGS, as make crossbuild and scripts/package.sh build, so
+// with releaseCFLAGS, as make crossbuild and scripts/package.sh build, so
 // they come from the cache.
 func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 	tb.Helper()
@@ -252,7 +252,7 @@ func Build(tb testing.TB, pkg string, cgo bool, ldflags ...string) string {
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Env = goEnv()
 	if cgo {
-		cmd.Env = append(cmd.Env, "CGO_ENABLED=1", "CC="+CC, "CGO_CFLAGS="+ReleaseCFLAGS)
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=1", "CC="+CC, "CGO_CFLAGS="+releaseCFLAGS)
 	}
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build %s for windows/amd64: %v\n%s", pkg, err, msg)
