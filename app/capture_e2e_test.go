@@ -2,7 +2,6 @@ package app
 
 import (
 	"errors"
-	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -65,12 +64,7 @@ func startCaptureApp(t testing.TB, width, height int, captureSettings string, he
 	}
 	// Written as users write it: HOME is dir.
 	a.captures = filepath.Join(dir, "Pictures", "Upshot")
-	config := filepath.Join(dir, "config.toml")
-	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"caps/{name}{ext}\"\n"+
-		"[capture]\ndir = \"~/Pictures/Upshot\"\n%s\n", a.srv.Endpoint, a.srv.Bucket, a.srv.AccessKey, a.srv.SecretKey, captureSettings)
-	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, dir, a.srv, "caps/{name}{ext}", "[capture]\ndir = \"~/Pictures/Upshot\"\n"+captureSettings+"\n")
 	a.data = filepath.Join(dir, "data")
 	env := []string{"DISPLAY=" + a.display, "WAYLAND_DISPLAY=", "XDG_SESSION_TYPE=x11", "LANG=C.UTF-8", "HOME=" + dir, "UPSHOT_DATA_DIR=" + a.data,
 		"XDG_CONFIG_HOME=" + filepath.Join(dir, "xdg"), "DBUS_SESSION_BUS_ADDRESS=" + bus, "PATH=" + path,

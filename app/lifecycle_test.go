@@ -34,12 +34,7 @@ func TestQuitsCleanlyAtAnyMoment(t *testing.T) {
 	desktop := filepath.Join(filepath.Dir(bin), "upshot-desktop")
 	srv := s3test.Start(t, s3test.Options{})
 	dir := t.TempDir()
-	config := filepath.Join(dir, "config.toml")
-	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"{name}{ext}\"\n",
-		srv.Endpoint, srv.Bucket, srv.AccessKey, srv.SecretKey)
-	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, dir, srv, "{name}{ext}", "")
 	shots := filepath.Join(dir, "shots")
 	if err := os.Mkdir(shots, 0o755); err != nil {
 		t.Fatal(err)

@@ -54,20 +54,11 @@ func TestSmokeRealBinary(t *testing.T) {
 	bin := buildUpshot(t)
 	srv := s3test.Start(t, s3test.Options{})
 	dir := t.TempDir()
-	config := filepath.Join(dir, "config.toml")
-	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = \"{year}/{month}/{name}{ext}\"\n",
-		srv.Endpoint, srv.Bucket, srv.AccessKey, srv.SecretKey)
-	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// A watched folder, written as users write it.
 	if err := os.MkdirAll(filepath.Join(dir, "Pictures", "Screenshots"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	body += "[[watch]]\ndir = \"~/Pictures/Screenshots\"\ninclude = [\"*.png\", \"*.jpg\"]\n"
-	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, dir, srv, "{year}/{month}/{name}{ext}", "[[watch]]\ndir = \"~/Pictures/Screenshots\"\ninclude = [\"*.png\", \"*.jpg\"]\n")
 	data := filepath.Join(dir, "data")
 	shots := filepath.Join(dir, "shots")
 	os.Mkdir(shots, 0o755)
@@ -147,7 +138,7 @@ func TestSmokeRealBinary(t *testing.T) {
 	// The settings, in a second run, with a config as a B2 user has it
 	// (nothing is uploaded in this run).
 	b2 := filepath.Join(dir, "b2.toml")
-	body = `[target]
+	body := `[target]
 endpoint = "https://s3.us-west-004.backblazeb2.com"
 bucket = "my-screenshots"
 key_id = "004a1b2c3d4e5f60000000001"
@@ -223,6 +214,20 @@ func buildUpshot(t testing.TB) string {
 		t.Fatal(built.err)
 	}
 	return built.path
+}
+
+// writeConfig writes dir/config.toml (0600) for srv, with the key in the
+// file, keys made by pathTemplate, and more TOML after the target's, and
+// returns its path.
+func writeConfig(t testing.TB, dir string, srv *s3test.Server, pathTemplate, more string) string {
+	t.Helper()
+	config := filepath.Join(dir, "config.toml")
+	body := fmt.Sprintf("[target]\nendpoint = %q\nbucket = %q\nkey_id = %q\nkey = %q\npath_template = %q\n%s",
+		srv.Endpoint, srv.Bucket, srv.AccessKey, srv.SecretKey, pathTemplate, more)
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config
 }
 
 // appProc is a running upshot whose stdout arrives as lines.
