@@ -66,8 +66,9 @@ lint: deps-test
 # biggest cost after the race build). The Windows window program needs cgo,
 # through mingw-w64. Every Windows build (here, the Windows suite's, and
 # scripts/package.sh's) uses -trimpath, and the window's -tags release and
-# the C flags fyne package --release gives it (CGO_CFLAGS="-O3 -pipe"), so
-# that one cold build serves them all from the cache.
+# the C flags fyne package --release (fyne.io/tools v1.7.4) gives it with
+# mingw-w64 (CGO_CFLAGS="-O3 -pipe": no hardening flags for a gcc it does
+# not recognise), so that one cold build serves them all from the cache.
 crossbuild:
 	@scripts/deps.sh package >/dev/null
 	@echo "== cross-build (CGO_ENABLED=0) for windows/amd64 and darwin/arm64"

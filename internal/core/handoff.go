@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"upshot/internal/store"
 	"upshot/uploader"
@@ -94,15 +95,35 @@ func listen(c *Core) (*server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{ln: ln, path: path, ctx: ctx, cancel: cancel}
 	s.wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return // closed
-			}
-			s.wg.Go(func() { s.serve(c, conn) })
-		}
+		accept(ctx, ln, func(conn net.Conn) { s.wg.Go(func() { s.serve(c, conn) }) })
 	})
 	return s, nil
+}
+
+// accept gives handle each connection ln accepts, until ln is closed or
+// ctx ends. Any other error (a client that could not connect, no file
+// descriptors left) passes: the next one is accepted after a pause, which
+// grows while the errors repeat, up to a second.
+func accept(ctx context.Context, ln net.Listener, handle func(net.Conn)) {
+	const first = 5 * time.Millisecond
+	pause := first
+	for {
+		conn, err := ln.Accept()
+		if err == nil {
+			pause = first
+			handle(conn)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // finish stops accepting and waits for the requests under way.

@@ -146,6 +146,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // connect waits until a client opens instance h, or Close is called.
 func (l *Listener) connect(h windows.Handle) error {
+	if which, err := windows.WaitForSingleObject(l.closed, 0); err == nil && which == windows.WAIT_OBJECT_0 {
+		return net.ErrClosed // Close came first
+	}
 	ev, err := windows.CreateEvent(nil, 1, 0, nil)
 	if err != nil {
 		return fmt.Errorf("make an event: %w", err)
@@ -159,7 +162,9 @@ func (l *Listener) connect(h windows.Handle) error {
 	case errors.Is(err, windows.ERROR_NO_DATA):
 		// A client opened the instance and closed it again before this
 		// Accept: the instance waits again, for the next client.
-		_ = windows.DisconnectNamedPipe(h)
+		if err := windows.DisconnectNamedPipe(h); err != nil {
+			return &net.OpError{Op: "accept", Net: "pipe", Addr: Addr(l.name), Err: err}
+		}
 		return errGaveUp
 	case !errors.Is(err, windows.ERROR_IO_PENDING):
 		return l.failed(h, err)
@@ -178,11 +183,12 @@ func (l *Listener) connect(h windows.Handle) error {
 }
 
 // errGaveUp is connect's word for a client that left before it was
-// accepted: Accept waits for the next one.
+// accepted: Accept waits for the next one, unless Close came meanwhile.
 var errGaveUp = errors.New("the client closed the pipe before it was accepted")
 
 // failed handles an instance no client could connect to: the instance is
-// made to wait again, and Accept returns the error.
+// made to wait again, and Accept returns the error (the caller may accept
+// again).
 func (l *Listener) failed(h windows.Handle, err error) error {
 	_ = windows.DisconnectNamedPipe(h)
 	return &net.OpError{Op: "accept", Net: "pipe", Addr: Addr(l.name), Err: err}

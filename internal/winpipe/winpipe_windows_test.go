@@ -95,10 +95,16 @@ func TestCloseEndsAccept(t *testing.T) {
 		_, err := ln.Accept()
 		done <- err
 	}()
-	// Close once the Accept is under way, not before it: nothing says
-	// when it blocks, so wait for it to say it waits.
+	// Close once the Accept has begun, not before: it may still be on its
+	// way to waiting, which ends the same way. Nothing says when it
+	// blocks.
 	for !accepting(ln) {
-		runtime.Gosched()
+		select {
+		case err := <-done:
+			t.Fatalf("Accept returned before Close: %v", err)
+		default:
+			runtime.Gosched()
+		}
 	}
 	ln.Close()
 	select {
@@ -174,8 +180,9 @@ func TestCloseEndsRead(t *testing.T) {
 }
 
 // TestClientGivesUp: a client that opens the pipe and closes it again
-// before the server accepts does not end Accept, and a client that finds
-// every instance taken waits for one: the next client is served.
+// before the server accepts does not end Accept: the next client, which
+// may find the instance still taken by the first and wait for it, is
+// served.
 func TestClientGivesUp(t *testing.T) {
 	name := testName(t)
 	ln, err := Listen(name)
@@ -193,6 +200,7 @@ func TestClientGivesUp(t *testing.T) {
 		c, err := Dial(t.Context(), name)
 		if err != nil {
 			sent <- err
+			ln.Close() // ends the Accept below
 			return
 		}
 		defer c.Close()
@@ -202,7 +210,12 @@ func TestClientGivesUp(t *testing.T) {
 	}()
 	c, err := ln.Accept()
 	if err != nil {
-		t.Fatalf("Accept after a client gave up: %v", err)
+		select {
+		case derr := <-sent:
+			t.Fatalf("Accept after a client gave up: %v (the second client: %v)", err, derr)
+		default:
+			t.Fatalf("Accept after a client gave up: %v", err)
+		}
 	}
 	defer c.Close()
 	line, err := bufio.NewReader(c).ReadString('\n')

@@ -225,7 +225,9 @@ func shim(tb testing.TB) []byte {
 
 // releaseCFLAGS are the C flags that fyne package --release (fyne.io/tools
 // v1.7.4) builds the window's cgo packages with for Windows, as
-// scripts/package.sh runs it.
+// scripts/package.sh runs it: its release flags, and no hardening flags,
+// which it adds only for compilers it recognises, and mingw-w64's gcc
+// ("12-win32") is not one. The same flags let the builds share the cache.
 const releaseCFLAGS = "-O3 -pipe"
 
 // goEnv is the environment of a Go build for windows/amd64, without cgo.
